@@ -1,0 +1,1 @@
+"""The psychrnn-widgets command: serves the dashboard with Voilà."""

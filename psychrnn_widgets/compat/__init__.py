@@ -1,0 +1,1 @@
+"""PsychRNN-compatible names mapped onto the engine and tasks."""

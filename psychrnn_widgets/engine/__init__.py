@@ -1,0 +1,1 @@
+"""Training engine: constrained RNNs in TensorFlow 2, trainer, curriculum, files."""

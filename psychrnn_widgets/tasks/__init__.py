@@ -1,0 +1,1 @@
+"""Cognitive tasks as validated, vectorised batch generators (NumPy only)."""

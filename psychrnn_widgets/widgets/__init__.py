@@ -1,0 +1,1 @@
+"""Interactive widgets around the engine (ipywidgets 8 and bqplot)."""
