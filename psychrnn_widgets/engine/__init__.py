@@ -1,1 +1,43 @@
-"""Training engine: constrained RNNs in TensorFlow 2, trainer, curriculum, files."""
+"""Training engine: constrained RNNs in TensorFlow 2, trainer, curriculum, files, simulator.
+
+Names load on first use (PEP 562), so ``import psychrnn_widgets.engine`` stays cheap until a
+TensorFlow-backed name is touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NetworkConfig": "config",
+    "RateRNN": "network",
+    "build_network": "network",
+    "LSTM": "recurrent",
+    "GRU": "recurrent",
+    "TrainingConfig": "training",
+    "Trainer": "trainer",
+    "TrainingEvent": "events",
+    "TrainingHistory": "events",
+    "Curriculum": "curriculum",
+    "Stage": "curriculum",
+    "Simulator": "simulator",
+    "save_network": "io",
+    "load_network": "io",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'psychrnn_widgets.engine' has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
