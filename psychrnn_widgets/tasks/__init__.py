@@ -1,1 +1,34 @@
-"""Cognitive tasks as validated, vectorised batch generators (NumPy only)."""
+"""Cognitive tasks as validated, vectorised batch generators (NumPy only, no TensorFlow).
+
+A :class:`Task` declares its parameters (:class:`Param`), validates them on construction and on
+every change, and generates whole batches at once as a :class:`TrialBatch`. Tasks register by
+name in :data:`TASKS`; :func:`list_tasks` gives the app their titles and descriptions.
+"""
+
+from psychrnn_widgets.tasks.base import BASE_PARAMS, Task, as_generator
+from psychrnn_widgets.tasks.batch import Psychometric, TrialBatch
+from psychrnn_widgets.tasks.builder import TrialBuilder, ms_to_step
+from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice, period_mean
+from psychrnn_widgets.tasks.params import Param
+from psychrnn_widgets.tasks.perceptual import PerceptualDiscrimination, psychrnn_noise_std
+from psychrnn_widgets.tasks.registry import TASKS, get_task, list_tasks, register_task
+
+__all__ = [
+    "BASE_PARAMS",
+    "Param",
+    "Psychometric",
+    "TASKS",
+    "Task",
+    "TrialBatch",
+    "TrialBuilder",
+    "PerceptualDiscrimination",
+    "as_generator",
+    "check_outputs",
+    "get_task",
+    "list_tasks",
+    "masked_choice",
+    "ms_to_step",
+    "period_mean",
+    "psychrnn_noise_std",
+    "register_task",
+]

@@ -1,0 +1,197 @@
+"""``TrialBuilder``: fill named periods and channels of a whole batch with a few NumPy calls.
+
+Example, a task that asks for the sign of a noisy input (``self`` is the task)::
+
+    def _generate(self, rng):
+        trials = TrialBuilder(self, rng)
+        sign = rng.integers(0, 2, self.N_batch)
+        onset = rng.uniform(100, 500, self.N_batch)
+        trials.add_period("stimulus", onset, onset + 300)
+        trials.add_period("response", onset + 300, self.T)
+        trials.set_input("evidence", "stimulus", 2.0 * sign - 1.0)
+        trials.set_target(sign, "response", 1.0)
+        trials.set_mask(None, "response")
+        trials.add_input_noise(0.1)
+        trials.set_condition("sign", sign)
+        return trials.build()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from psychrnn_widgets.errors import InvalidParameterError
+from psychrnn_widgets.tasks.batch import TrialBatch
+
+if TYPE_CHECKING:
+    from psychrnn_widgets.tasks.base import Task
+
+__all__ = ["TrialBuilder", "ms_to_step"]
+
+# A channel is a name, an index, a list of those, one index per trial (an int array of shape
+# (N_batch,)), or None for every channel.
+Channels = Union[str, int, Sequence[Union[str, int]], np.ndarray, None]
+# A period is a name added with add_period, a (N_batch, N_steps) boolean array, or None for the
+# whole trial.
+PeriodSpec = Union[str, np.ndarray, None]
+
+# Boundaries that land within this fraction of a step of a step start snap to it, so 200 ms at
+# dt = 10 ms is step 20 despite binary rounding.
+_SNAP = 1e-6
+
+
+def ms_to_step(times_ms: Any, dt: float, n_steps: int | None = None) -> np.ndarray:
+    """Return the first step whose start time ``t * dt`` is at or after ``times_ms``.
+
+    A period ``[start_ms, end_ms)`` therefore covers the steps that start inside it. The result is
+    clipped to ``[0, n_steps]`` when ``n_steps`` is given.
+    """
+    steps = np.ceil(np.asarray(times_ms, dtype=np.float64) / dt - _SNAP).astype(np.int64)
+    if n_steps is not None:
+        steps = np.clip(steps, 0, n_steps)
+    return steps
+
+
+class TrialBuilder:
+    """Arrays of a batch under construction, filled by named period and named channel.
+
+    Parameters
+    ----------
+    task : Task
+        Supplies ``N_batch``, ``N_steps``, ``dt``, ``input_names`` and ``output_names``.
+    rng : numpy.random.Generator
+        Used by :meth:`add_input_noise`.
+
+    Notes
+    -----
+    Every ``value`` argument broadcasts per trial and per step: a scalar, an array of shape
+    ``(N_batch,)`` (one value per trial) or ``(N_batch, N_steps)``.
+    """
+
+    def __init__(self, task: Task, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.dt = float(task.dt)
+        self.N_batch = int(task.N_batch)
+        self.N_steps = int(task.N_steps)
+        self.input_names = list(task.input_names)
+        self.output_names = list(task.output_names)
+        shape = (self.N_batch, self.N_steps)
+        self.inputs = np.zeros((*shape, len(self.input_names)), dtype=np.float32)
+        self.targets = np.zeros((*shape, len(self.output_names)), dtype=np.float32)
+        self.mask = np.zeros((*shape, len(self.output_names)), dtype=np.float32)
+        self.conditions: dict[str, np.ndarray] = {}
+        self.periods: dict[str, np.ndarray] = {}
+        self._steps = np.arange(self.N_steps)
+
+    def add_period(self, name: str, start_ms: Any, end_ms: Any) -> np.ndarray:
+        """Add period ``name`` from per-trial boundaries in ms; return its ``(N_batch, 2)`` step bounds.
+
+        ``start_ms`` and ``end_ms`` are scalars or arrays of shape (N_batch,). The period covers
+        the steps whose start time lies in ``[start_ms, end_ms)``.
+        """
+        start = ms_to_step(np.broadcast_to(start_ms, (self.N_batch,)), self.dt, self.N_steps)
+        end = ms_to_step(np.broadcast_to(end_ms, (self.N_batch,)), self.dt, self.N_steps)
+        return self.add_period_steps(name, start, end)
+
+    def add_period_steps(self, name: str, start: Any, end: Any) -> np.ndarray:
+        """Add period ``name`` from step indices ``[start, end)``; return its ``(N_batch, 2)`` bounds."""
+        start = np.clip(np.broadcast_to(np.asarray(start, dtype=np.int64), (self.N_batch,)), 0, self.N_steps)
+        end = np.clip(np.broadcast_to(np.asarray(end, dtype=np.int64), (self.N_batch,)), 0, self.N_steps)
+        bounds = np.stack([start, np.maximum(start, end)], axis=1)
+        self.periods[name] = bounds
+        return bounds
+
+    def during(self, period: PeriodSpec) -> np.ndarray:
+        """Return a ``(N_batch, N_steps)`` boolean array that is True inside ``period``."""
+        if period is None:
+            return np.ones((self.N_batch, self.N_steps), dtype=bool)
+        if isinstance(period, str):
+            if period not in self.periods:
+                raise KeyError(f"period {period!r} has not been added; added so far: {sorted(self.periods)}")
+            bounds = self.periods[period]
+            return (self._steps >= bounds[:, :1]) & (self._steps < bounds[:, 1:])
+        period = np.asarray(period, dtype=bool)
+        if period.shape != (self.N_batch, self.N_steps):
+            raise ValueError(f"a period array must have shape {(self.N_batch, self.N_steps)}, got {period.shape}")
+        return period
+
+    def set_input(self, channels: Channels, period: PeriodSpec, value: Any) -> None:
+        """Set input ``channels`` to ``value`` inside ``period``; values elsewhere are kept."""
+        self._fill(self.inputs, self.input_names, channels, period, value, add=False)
+
+    def add_input(self, channels: Channels, period: PeriodSpec, value: Any) -> None:
+        """Add ``value`` to input ``channels`` inside ``period``."""
+        self._fill(self.inputs, self.input_names, channels, period, value, add=True)
+
+    def set_target(self, channels: Channels, period: PeriodSpec, value: Any) -> None:
+        """Set target ``channels`` to ``value`` inside ``period``."""
+        self._fill(self.targets, self.output_names, channels, period, value, add=False)
+
+    def set_mask(self, channels: Channels, period: PeriodSpec, value: Any = 1.0) -> None:
+        """Set the loss mask of ``channels`` to ``value`` (default 1) inside ``period``."""
+        self._fill(self.mask, self.output_names, channels, period, value, add=False)
+
+    def add_input_noise(self, std: float | np.ndarray) -> None:
+        """Add independent Gaussian noise with standard deviation ``std`` to every input entry."""
+        noise = self.rng.standard_normal(self.inputs.shape, dtype=np.float32)
+        self.inputs += noise * np.float32(std) if np.ndim(std) == 0 else noise * np.asarray(std, np.float32)
+
+    def set_condition(self, name: str, values: Any) -> None:
+        """Record a per-trial variable; a scalar is repeated for every trial."""
+        self.conditions[name] = np.array(np.broadcast_to(values, (self.N_batch,)))
+
+    def build(self) -> TrialBatch:
+        """Return the finished :class:`TrialBatch`."""
+        return TrialBatch(
+            inputs=self.inputs,
+            targets=self.targets,
+            mask=self.mask,
+            conditions=dict(self.conditions),
+            periods=dict(self.periods),
+            dt=self.dt,
+        )
+
+    def _fill(
+        self, array: np.ndarray, names: list[str], channels: Channels, period: PeriodSpec, value: Any, add: bool
+    ) -> None:
+        where = self.during(period)[:, :, None] & self._select(names, channels)
+        value = np.asarray(value, dtype=np.float32)
+        if value.ndim == 1:
+            value = value[:, None, None]
+        elif value.ndim == 2:
+            value = value[:, :, None]
+        if add:
+            array += np.where(where, value, np.float32(0.0))
+        else:
+            np.copyto(array, np.broadcast_to(value, array.shape), where=where)
+
+    def _select(self, names: list[str], channels: Channels) -> np.ndarray:
+        """Return a boolean array of shape (1 or N_batch, 1, N_channels) selecting ``channels``."""
+        count = len(names)
+        if channels is None:
+            return np.ones((1, 1, count), dtype=bool)
+        if isinstance(channels, np.ndarray) and channels.ndim == 1 and channels.dtype.kind in "iu":
+            if channels.shape != (self.N_batch,):
+                raise ValueError(f"per-trial channel indices must have shape ({self.N_batch},), got {channels.shape}")
+            return (np.arange(count)[None, :] == channels[:, None])[:, None, :]
+        items = [channels] if isinstance(channels, (str, int, np.integer)) else list(channels)
+        selected = np.zeros((1, 1, count), dtype=bool)
+        for item in items:
+            selected[0, 0, self._index(names, item)] = True
+        return selected
+
+    @staticmethod
+    def _index(names: list[str], item: str | int) -> int:
+        if isinstance(item, str):
+            if item not in names:
+                raise InvalidParameterError("channel", f"channel {item!r} not found; channels are {names}", item)
+            return names.index(item)
+        index = int(item)
+        if not 0 <= index < len(names):
+            raise InvalidParameterError(
+                "channel", f"channel index must be in [0, {len(names)}) (got channel={index})", item
+            )
+        return index
