@@ -7,6 +7,8 @@ name in :data:`TASKS`; :func:`list_tasks` gives the app their titles and descrip
 
 from psychrnn_widgets.tasks.base import BASE_PARAMS, Task, as_generator
 from psychrnn_widgets.tasks.batch import Psychometric, TrialBatch
+from psychrnn_widgets.tasks.category import MatchToCategory, ring_input
+from psychrnn_widgets.tasks.delayed import DelayedDiscrimination
 from psychrnn_widgets.tasks.builder import TrialBuilder, ms_to_step
 from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice, period_mean
 from psychrnn_widgets.tasks.params import Param
@@ -21,6 +23,8 @@ __all__ = [
     "Task",
     "TrialBatch",
     "TrialBuilder",
+    "DelayedDiscrimination",
+    "MatchToCategory",
     "PerceptualDiscrimination",
     "as_generator",
     "check_outputs",
@@ -31,4 +35,5 @@ __all__ = [
     "period_mean",
     "psychrnn_noise_std",
     "register_task",
+    "ring_input",
 ]
