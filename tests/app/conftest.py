@@ -7,6 +7,7 @@ each page costs a kernel and a TensorFlow import.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,17 @@ from voila_server import VoilaServer, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Launch Debian's Chromium with flags that keep it off the network."""
+def browser_type_launch_args(browser_type_launch_args, tmp_path_factory):
+    """Launch Debian's Chromium with flags that keep it off the network and out of ``$HOME``."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    home = tmp_path_factory.mktemp("chromium-home")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "env": {**os.environ, "HOME": str(home)},
+    }
 
 
 @pytest.fixture(scope="module")
