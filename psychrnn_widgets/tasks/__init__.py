@@ -7,25 +7,39 @@ name in :data:`TASKS`; :func:`list_tasks` gives the app their titles and descrip
 
 from psychrnn_widgets.tasks.base import BASE_PARAMS, Task, as_generator
 from psychrnn_widgets.tasks.batch import Psychometric, TrialBatch
-from psychrnn_widgets.tasks.category import MatchToCategory, ring_input
-from psychrnn_widgets.tasks.delayed import DelayedDiscrimination
 from psychrnn_widgets.tasks.builder import TrialBuilder, ms_to_step
 from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice, period_mean
+from psychrnn_widgets.tasks.noise import white_noise_std
 from psychrnn_widgets.tasks.params import Param
-from psychrnn_widgets.tasks.perceptual import PerceptualDiscrimination, psychrnn_noise_std
 from psychrnn_widgets.tasks.registry import TASKS, get_task, list_tasks, register_task
+
+# Tasks register on import, and list_tasks() shows them in this order: PsychRNN's three first,
+# the default task at the top.
+from psychrnn_widgets.tasks.perceptual import PerceptualDiscrimination, psychrnn_noise_std  # isort: skip
+from psychrnn_widgets.tasks.delayed import DelayedDiscrimination  # isort: skip
+from psychrnn_widgets.tasks.category import MatchToCategory, ring_input  # isort: skip
+from psychrnn_widgets.tasks.go_no_go import GoNoGo  # isort: skip
+from psychrnn_widgets.tasks.context import ContextDependentIntegration  # isort: skip
+from psychrnn_widgets.tasks.match_to_sample import DelayedMatchToSample  # isort: skip
+from psychrnn_widgets.tasks.ready_set_go import ReadySetGo  # isort: skip
+from psychrnn_widgets.tasks.flip_flop import FlipFlop  # isort: skip
 
 __all__ = [
     "BASE_PARAMS",
-    "Param",
-    "Psychometric",
     "TASKS",
+    "ContextDependentIntegration",
+    "DelayedDiscrimination",
+    "DelayedMatchToSample",
+    "FlipFlop",
+    "GoNoGo",
+    "MatchToCategory",
+    "Param",
+    "PerceptualDiscrimination",
+    "Psychometric",
+    "ReadySetGo",
     "Task",
     "TrialBatch",
     "TrialBuilder",
-    "DelayedDiscrimination",
-    "MatchToCategory",
-    "PerceptualDiscrimination",
     "as_generator",
     "check_outputs",
     "get_task",
@@ -36,4 +50,5 @@ __all__ = [
     "psychrnn_noise_std",
     "register_task",
     "ring_input",
+    "white_noise_std",
 ]

@@ -13,11 +13,21 @@ from psychrnn_widgets.tasks.batch import Psychometric, TrialBatch
 from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice
 from psychrnn_widgets.tasks.params import Param, format_value, unknown_name_error
 
-__all__ = ["Task", "BASE_PARAMS", "as_generator"]
+__all__ = ["BASE_PARAMS", "Task", "as_generator"]
 
 BASE_PARAMS: tuple[Param, ...] = (
-    Param("dt", "float", 10.0, "Simulation time step.", unit="ms", minimum=0.0, min_inclusive=False),
-    Param("tau", "float", 100.0, "Time constant of the network units.", unit="ms", minimum=0.0, min_inclusive=False),
+    Param(
+        "dt", "float", 10.0, "Simulation time step.", unit="ms", minimum=0.0, min_inclusive=False
+    ),
+    Param(
+        "tau",
+        "float",
+        100.0,
+        "Time constant of the network units.",
+        unit="ms",
+        minimum=0.0,
+        min_inclusive=False,
+    ),
     Param("T", "float", 2000.0, "Length of a trial.", unit="ms", minimum=0.0, min_inclusive=False),
     Param("N_batch", "int", 50, "Number of trials per batch.", minimum=1, maximum=100_000),
 )
@@ -27,7 +37,9 @@ BASE_PARAMS: tuple[Param, ...] = (
 _STEP_TOLERANCE = 1e-9
 
 
-def as_generator(rng: None | int | np.random.Generator | np.random.SeedSequence) -> np.random.Generator:
+def as_generator(
+    rng: None | int | np.random.Generator | np.random.SeedSequence,
+) -> np.random.Generator:
     """Return ``rng`` as a NumPy Generator: None gives fresh entropy, an int or SeedSequence seeds one."""
     if isinstance(rng, np.random.Generator):
         return rng
@@ -88,7 +100,9 @@ class Task(abc.ABC):
         for name in values:
             if name not in specs:
                 raise unknown_name_error(name, specs, f"{type(self).__name__} parameter")
-        candidate = {name: spec.validate(values.get(name, spec.default)) for name, spec in specs.items()}
+        candidate = {
+            name: spec.validate(values.get(name, spec.default)) for name, spec in specs.items()
+        }
         self._check_values(candidate)
         object.__setattr__(self, "_values", candidate)
 
@@ -125,12 +139,16 @@ class Task(abc.ABC):
         dt, tau, T = values["dt"], values["tau"], values["T"]
         if not tau > dt:
             raise InvalidParameterError(
-                "tau", f"tau must be larger than dt (got tau={format_value(tau, 'ms')}, dt={format_value(dt, 'ms')})", tau
+                "tau",
+                f"tau must be larger than dt (got tau={format_value(tau, 'ms')}, dt={format_value(dt, 'ms')})",
+                tau,
             )
         steps = T / dt
         if abs(steps - round(steps)) > _STEP_TOLERANCE * max(1.0, steps) or round(steps) < 1:
             raise InvalidParameterError(
-                "T", f"T must be a multiple of dt (got T={format_value(T, 'ms')}, dt={format_value(dt, 'ms')})", T
+                "T",
+                f"T must be a multiple of dt (got T={format_value(T, 'ms')}, dt={format_value(dt, 'ms')})",
+                T,
             )
 
     def values(self) -> dict[str, Any]:
@@ -212,7 +230,9 @@ class Task(abc.ABC):
         batch : TrialBatch
         """
         outputs = check_outputs(outputs, batch)
-        return float(np.mean(masked_choice(outputs, batch.mask) == masked_choice(batch.targets, batch.mask)))
+        return float(
+            np.mean(masked_choice(outputs, batch.mask) == masked_choice(batch.targets, batch.mask))
+        )
 
     def psychometric(self, outputs: np.ndarray, batch: TrialBatch) -> Psychometric | None:
         """Return the choice fraction per level of the task's graded variable, or None if it has none."""

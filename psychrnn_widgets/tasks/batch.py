@@ -8,7 +8,7 @@ import numpy as np
 
 from psychrnn_widgets.errors import ShapeMismatchError
 
-__all__ = ["TrialBatch", "Psychometric"]
+__all__ = ["Psychometric", "TrialBatch"]
 
 
 @dataclass
@@ -44,24 +44,28 @@ class TrialBatch:
         self.mask = np.asarray(self.mask, dtype=np.float32)
         if self.inputs.ndim != 3:
             raise ShapeMismatchError(
-                "inputs", f"inputs must have 3 dimensions (N_batch, N_steps, N_in) (got shape {self.inputs.shape})"
+                "inputs",
+                f"inputs must have 3 dimensions (N_batch, N_steps, N_in) (got shape {self.inputs.shape})",
             )
         batch, steps = self.inputs.shape[:2]
         for name in ("targets", "mask"):
             array = getattr(self, name)
             if array.ndim != 3 or array.shape[:2] != (batch, steps):
                 raise ShapeMismatchError(
-                    name, f"{name} must have shape ({batch}, {steps}, N_out) (got shape {array.shape})"
+                    name,
+                    f"{name} must have shape ({batch}, {steps}, N_out) (got shape {array.shape})",
                 )
         if self.targets.shape != self.mask.shape:
             raise ShapeMismatchError(
-                "mask", f"mask must have the shape of targets {self.targets.shape} (got shape {self.mask.shape})"
+                "mask",
+                f"mask must have the shape of targets {self.targets.shape} (got shape {self.mask.shape})",
             )
         for name, values in self.conditions.items():
             values = np.asarray(values)
             if values.shape[:1] != (batch,):
                 raise ShapeMismatchError(
-                    name, f"condition {name} must have one value per trial, shape ({batch},) (got shape {values.shape})"
+                    name,
+                    f"condition {name} must have one value per trial, shape ({batch},) (got shape {values.shape})",
                 )
             self.conditions[name] = values
         for name, bounds in self.periods.items():
@@ -149,5 +153,7 @@ class Psychometric:
         values = np.asarray(values, dtype=np.float64)
         levels, inverse = np.unique(values, return_inverse=True)
         counts = np.bincount(inverse, minlength=levels.size)
-        hits = np.bincount(inverse, weights=np.asarray(chose, dtype=np.float64), minlength=levels.size)
+        hits = np.bincount(
+            inverse, weights=np.asarray(chose, dtype=np.float64), minlength=levels.size
+        )
         return cls(variable, levels, hits / np.maximum(counts, 1), counts.astype(np.int64))

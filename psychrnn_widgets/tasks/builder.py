@@ -19,7 +19,7 @@ Example, a task that asks for the sign of a noisy input (``self`` is the task)::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,10 +33,10 @@ __all__ = ["TrialBuilder", "ms_to_step"]
 
 # A channel is a name, an index, a list of those, one index per trial (an int array of shape
 # (N_batch,)), or None for every channel.
-Channels = Union[str, int, Sequence[Union[str, int]], np.ndarray, None]
+Channels = str | int | Sequence[str | int] | np.ndarray | None
 # A period is a name added with add_period, a (N_batch, N_steps) boolean array, or None for the
 # whole trial.
-PeriodSpec = Union[str, np.ndarray, None]
+PeriodSpec = str | np.ndarray | None
 
 # Boundaries that land within this fraction of a step of a step start snap to it, so 200 ms at
 # dt = 10 ms is step 20 despite binary rounding.
@@ -98,8 +98,12 @@ class TrialBuilder:
 
     def add_period_steps(self, name: str, start: Any, end: Any) -> np.ndarray:
         """Add period ``name`` from step indices ``[start, end)``; return its ``(N_batch, 2)`` bounds."""
-        start = np.clip(np.broadcast_to(np.asarray(start, dtype=np.int64), (self.N_batch,)), 0, self.N_steps)
-        end = np.clip(np.broadcast_to(np.asarray(end, dtype=np.int64), (self.N_batch,)), 0, self.N_steps)
+        start = np.clip(
+            np.broadcast_to(np.asarray(start, dtype=np.int64), (self.N_batch,)), 0, self.N_steps
+        )
+        end = np.clip(
+            np.broadcast_to(np.asarray(end, dtype=np.int64), (self.N_batch,)), 0, self.N_steps
+        )
         bounds = np.stack([start, np.maximum(start, end)], axis=1)
         self.periods[name] = bounds
         return bounds
@@ -110,12 +114,16 @@ class TrialBuilder:
             return np.ones((self.N_batch, self.N_steps), dtype=bool)
         if isinstance(period, str):
             if period not in self.periods:
-                raise KeyError(f"period {period!r} has not been added; added so far: {sorted(self.periods)}")
+                raise KeyError(
+                    f"period {period!r} has not been added; added so far: {sorted(self.periods)}"
+                )
             bounds = self.periods[period]
             return (self._steps >= bounds[:, :1]) & (self._steps < bounds[:, 1:])
         period = np.asarray(period, dtype=bool)
         if period.shape != (self.N_batch, self.N_steps):
-            raise ValueError(f"a period array must have shape {(self.N_batch, self.N_steps)}, got {period.shape}")
+            raise ValueError(
+                f"a period array must have shape {(self.N_batch, self.N_steps)}, got {period.shape}"
+            )
         return period
 
     def set_input(self, channels: Channels, period: PeriodSpec, value: Any) -> None:
@@ -137,7 +145,9 @@ class TrialBuilder:
     def add_input_noise(self, std: float | np.ndarray) -> None:
         """Add independent Gaussian noise with standard deviation ``std`` to every input entry."""
         noise = self.rng.standard_normal(self.inputs.shape, dtype=np.float32)
-        self.inputs += noise * np.float32(std) if np.ndim(std) == 0 else noise * np.asarray(std, np.float32)
+        self.inputs += (
+            noise * np.float32(std) if np.ndim(std) == 0 else noise * np.asarray(std, np.float32)
+        )
 
     def set_condition(self, name: str, values: Any) -> None:
         """Record a per-trial variable; a scalar is repeated for every trial."""
@@ -155,7 +165,13 @@ class TrialBuilder:
         )
 
     def _fill(
-        self, array: np.ndarray, names: list[str], channels: Channels, period: PeriodSpec, value: Any, add: bool
+        self,
+        array: np.ndarray,
+        names: list[str],
+        channels: Channels,
+        period: PeriodSpec,
+        value: Any,
+        add: bool,
     ) -> None:
         where = self.during(period)[:, :, None] & self._select(names, channels)
         value = np.asarray(value, dtype=np.float32)
@@ -175,7 +191,9 @@ class TrialBuilder:
             return np.ones((1, 1, count), dtype=bool)
         if isinstance(channels, np.ndarray) and channels.ndim == 1 and channels.dtype.kind in "iu":
             if channels.shape != (self.N_batch,):
-                raise ValueError(f"per-trial channel indices must have shape ({self.N_batch},), got {channels.shape}")
+                raise ValueError(
+                    f"per-trial channel indices must have shape ({self.N_batch},), got {channels.shape}"
+                )
             return (np.arange(count)[None, :] == channels[:, None])[:, None, :]
         items = [channels] if isinstance(channels, (str, int, np.integer)) else list(channels)
         selected = np.zeros((1, 1, count), dtype=bool)
@@ -187,7 +205,9 @@ class TrialBuilder:
     def _index(names: list[str], item: str | int) -> int:
         if isinstance(item, str):
             if item not in names:
-                raise InvalidParameterError("channel", f"channel {item!r} not found; channels are {names}", item)
+                raise InvalidParameterError(
+                    "channel", f"channel {item!r} not found; channels are {names}", item
+                )
             return names.index(item)
         index = int(item)
         if not 0 <= index < len(names):

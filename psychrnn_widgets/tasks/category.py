@@ -64,13 +64,31 @@ class MatchToCategory(Task):
         Param("N_out", "int", 2, "Number of categories (output channels).", minimum=2, maximum=64),
         Param("onset_time", "float", 200.0, "Time before the stimulus.", unit="ms", minimum=0.0),
         Param(
-            "input_duration", "float", 1000.0, "Length of the stimulus.", unit="ms", minimum=0.0, min_inclusive=False
-        ),
-        Param(
-            "output_duration", "float", 800.0, "Length of the decision epoch.", unit="ms", minimum=0.0,
+            "input_duration",
+            "float",
+            1000.0,
+            "Length of the stimulus.",
+            unit="ms",
+            minimum=0.0,
             min_inclusive=False,
         ),
-        Param("stim_noise", "float", 0.1, "Input noise scale (0.1 in PsychRNN).", minimum=0.0, maximum=100.0),
+        Param(
+            "output_duration",
+            "float",
+            800.0,
+            "Length of the decision epoch.",
+            unit="ms",
+            minimum=0.0,
+            min_inclusive=False,
+        ),
+        Param(
+            "stim_noise",
+            "float",
+            0.1,
+            "Input noise scale (0.1 in PsychRNN).",
+            minimum=0.0,
+            maximum=100.0,
+        ),
         COMPAT_PARAM,
     )
 

@@ -15,7 +15,7 @@ from psychrnn_widgets.tasks.params import Param, format_value
 from psychrnn_widgets.tasks.perceptual import COMPAT_PARAM, HI, LO, psychrnn_noise_std
 from psychrnn_widgets.tasks.registry import register_task
 
-__all__ = ["DelayedDiscrimination", "FREQUENCY_PAIRS"]
+__all__ = ["FREQUENCY_PAIRS", "DelayedDiscrimination"]
 
 # (larger, smaller) frequency pairs in Hz, as in PsychRNN 1.0.0.
 FREQUENCY_PAIRS = np.array([(18, 10), (22, 14), (26, 18), (30, 22), (34, 26)], dtype=np.float64)
@@ -84,7 +84,14 @@ class DelayedDiscrimination(Task):
         _epoch_param("delay_duration", "Length of the delay", zero_ok=False),
         _epoch_param("stim_duration_2", "Length of the second stimulus", zero_ok=False),
         _epoch_param("decision_duration", "Length of the decision epoch", zero_ok=False),
-        Param("stim_noise", "float", 0.1, "Input noise scale (0.1 in PsychRNN).", minimum=0.0, maximum=10.0),
+        Param(
+            "stim_noise",
+            "float",
+            0.1,
+            "Input noise scale (0.1 in PsychRNN).",
+            minimum=0.0,
+            maximum=10.0,
+        ),
         COMPAT_PARAM,
     )
     input_channels = ("f_positive", "f_negative")
@@ -110,7 +117,10 @@ class DelayedDiscrimination(Task):
                     f"(got {name}={format_value(values[name], 'ms')}, dt={format_value(dt, 'ms')})",
                     values[name],
                 )
-        longest = sum(values[name] if values[name] is not None else fraction * T for name, _, fraction in EPOCHS)
+        longest = sum(
+            values[name] if values[name] is not None else fraction * T
+            for name, _, fraction in EPOCHS
+        )
         if longest > T * (1 + 1e-9):
             raise InvalidParameterError(
                 "T",

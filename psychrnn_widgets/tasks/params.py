@@ -13,14 +13,19 @@ import numpy as np
 
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["Param", "PARAM_KINDS", "format_value", "unknown_name_error"]
+__all__ = ["PARAM_KINDS", "Param", "format_value", "unknown_name_error"]
 
 PARAM_KINDS = ("float", "int", "bool", "choice", "float_list")
 
 
 def format_value(value: Any, unit: str = "") -> str:
     """Format a value for an error message, with its unit (``"5 ms"``, ``"0.3"``, ``"None"``)."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int)) and float(value).is_integer() and abs(value) < 1e15:
+    if (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, int))
+        and float(value).is_integer()
+        and abs(value) < 1e15
+    ):
         text = str(int(value))
     elif isinstance(value, numbers.Real) and not isinstance(value, bool):
         text = str(value)
@@ -31,7 +36,9 @@ def format_value(value: Any, unit: str = "") -> str:
     return f"{text} {unit}" if unit and value is not None else text
 
 
-def unknown_name_error(name: str, known: Iterable[str], what: str = "parameter") -> InvalidParameterError:
+def unknown_name_error(
+    name: str, known: Iterable[str], what: str = "parameter"
+) -> InvalidParameterError:
     """Build the error for an unknown parameter name, with a "did you mean" hint where one fits."""
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
@@ -80,7 +87,9 @@ class Param:
     def __post_init__(self) -> None:
         # Declarations are code, not user input, but a typo here would only surface in a form.
         if self.kind not in PARAM_KINDS:
-            raise ValueError(f"Param {self.name!r}: kind must be one of {PARAM_KINDS}, got {self.kind!r}")
+            raise ValueError(
+                f"Param {self.name!r}: kind must be one of {PARAM_KINDS}, got {self.kind!r}"
+            )
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"Param {self.name!r}: kind 'choice' needs choices")
         self.validate(self.default)
@@ -149,7 +158,11 @@ class Param:
             raise self._error("must contain at least one value", value)
         result = []
         for item in items:
-            if isinstance(item, bool) or not isinstance(item, numbers.Real) or not math.isfinite(float(item)):
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, numbers.Real)
+                or not math.isfinite(float(item))
+            ):
                 raise self._error("must contain only finite numbers", items)
             number = float(item)
             self._check_bounds(number, items)
@@ -158,4 +171,6 @@ class Param:
 
     def _error(self, rule: str, value: Any) -> InvalidParameterError:
         shown = format_value(value, self.unit)
-        return InvalidParameterError(self.name, f"{self.name} {rule} (got {self.name}={shown})", value)
+        return InvalidParameterError(
+            self.name, f"{self.name} {rule} (got {self.name}={shown})", value
+        )

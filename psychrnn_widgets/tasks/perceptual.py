@@ -15,7 +15,7 @@ from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice
 from psychrnn_widgets.tasks.params import Param, format_value
 from psychrnn_widgets.tasks.registry import register_task
 
-__all__ = ["PerceptualDiscrimination", "psychrnn_noise_std", "COMPAT_PARAM"]
+__all__ = ["COMPAT_PARAM", "PerceptualDiscrimination", "psychrnn_noise_std"]
 
 COMPAT_PARAM = Param(
     "psychrnn_compat",
@@ -99,7 +99,14 @@ class PerceptualDiscrimination(Task):
             choices=(0, 1),
             allow_none=True,
         ),
-        Param("stim_noise", "float", 0.1, "Input noise scale (0.1 in PsychRNN).", minimum=0.0, maximum=10.0),
+        Param(
+            "stim_noise",
+            "float",
+            0.1,
+            "Input noise scale (0.1 in PsychRNN).",
+            minimum=0.0,
+            maximum=10.0,
+        ),
         COMPAT_PARAM,
     )
     input_channels = ("evidence_0", "evidence_1")
@@ -134,7 +141,9 @@ class PerceptualDiscrimination(Task):
         trials = TrialBuilder(self, rng)
         if compat:
             # onset < t*dt < end with t*dt >= end masked; the target waits until t*dt > end + 20.
-            trials.add_period_steps("stimulus", np.floor(onset / dt).astype(np.int64) + 1, ms_to_step(end, dt))
+            trials.add_period_steps(
+                "stimulus", np.floor(onset / dt).astype(np.int64) + 1, ms_to_step(end, dt)
+            )
             target_start = np.floor((end + 20.0) / dt).astype(np.int64) + 1
         else:
             trials.add_period("stimulus", onset, end)
@@ -167,4 +176,6 @@ class PerceptualDiscrimination(Task):
         """
         outputs = check_outputs(outputs, batch)
         chose_1 = masked_choice(outputs, batch.mask) == 1
-        return Psychometric.from_trials("signed_coherence", batch.conditions["signed_coherence"], chose_1)
+        return Psychometric.from_trials(
+            "signed_coherence", batch.conditions["signed_coherence"], chose_1
+        )

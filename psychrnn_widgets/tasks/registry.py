@@ -8,7 +8,7 @@ from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks.base import Task
 from psychrnn_widgets.tasks.params import unknown_name_error
 
-__all__ = ["TASKS", "register_task", "get_task", "list_tasks"]
+__all__ = ["TASKS", "get_task", "list_tasks", "register_task"]
 
 TASKS: dict[str, type[Task]] = {}
 
@@ -22,9 +22,13 @@ def register_task(cls: type[Task]) -> type[Task]:
         If ``cls`` is not a Task subclass, has no name, or another class has that name.
     """
     if not (isinstance(cls, type) and issubclass(cls, Task)):
-        raise InvalidParameterError("cls", f"register_task needs a Task subclass (got {cls!r})", cls)
+        raise InvalidParameterError(
+            "cls", f"register_task needs a Task subclass (got {cls!r})", cls
+        )
     if not cls.name:
-        raise InvalidParameterError("name", f"{cls.__name__}.name must be a non-empty string to register it", cls)
+        raise InvalidParameterError(
+            "name", f"{cls.__name__}.name must be a non-empty string to register it", cls
+        )
     existing = TASKS.get(cls.name)
     if existing is not None and existing is not cls:
         raise InvalidParameterError(

@@ -7,7 +7,7 @@ import numpy as np
 from psychrnn_widgets.tasks import Task, TrialBatch
 
 
-def measured_noise_std(task: Task, seed: int = 0) -> float:
+def measured_noise_std(task: Task, seed: int = 0, channels: list[int] | None = None) -> float:
     """Return the standard deviation of the input noise, measured against a noise-free twin batch.
 
     The noise is drawn after every trial variable, so the same seed gives the same trials with
@@ -15,7 +15,10 @@ def measured_noise_std(task: Task, seed: int = 0) -> float:
     """
     noisy = task.generate_batch(seed).inputs.astype(np.float64)
     clean = task.replace(stim_noise=0.0).generate_batch(seed).inputs.astype(np.float64)
-    return float(np.std(noisy - clean))
+    difference = noisy - clean
+    if channels is not None:
+        difference = difference[:, :, channels]
+    return float(np.std(difference))
 
 
 def noise_outputs(batch: TrialBatch, seed: int = 1) -> np.ndarray:

@@ -60,7 +60,9 @@ def test_user_task_builds():
     assert batch.periods["response"].tolist() == [[20, 50]] * 4
     sign = batch.conditions["sign"]
     expected = task.gain * (2.0 * sign - 1.0)
-    np.testing.assert_array_equal(batch.inputs[:, 5:20, 0], np.repeat(expected[:, None], 15, axis=1))
+    np.testing.assert_array_equal(
+        batch.inputs[:, 5:20, 0], np.repeat(expected[:, None], 15, axis=1)
+    )
     assert np.all(batch.inputs[:, :5] == 0.0)
     assert np.all(batch.inputs[:, 20:] == 0.0)
     np.testing.assert_array_equal(batch.targets[np.arange(4), 30, sign], np.ones(4))
@@ -97,7 +99,10 @@ def test_set_validates_and_keeps_old():
     assert task.T == 2000.0
     with pytest.raises(InvalidParameterError) as info:
         task.coherance = 0.1
-    assert str(info.value) == "unknown PerceptualDiscrimination parameter 'coherance'; did you mean 'coherence'?"
+    assert (
+        str(info.value)
+        == "unknown PerceptualDiscrimination parameter 'coherance'; did you mean 'coherence'?"
+    )
 
 
 def test_values_copy_and_replace():
@@ -123,7 +128,10 @@ def test_float_step_rounding():
 @pytest.mark.parametrize(
     ("rng", "message"),
     [
-        ("seed", "rng must be None, a non-negative int seed or a numpy.random.Generator (got rng='seed')"),
+        (
+            "seed",
+            "rng must be None, a non-negative int seed or a numpy.random.Generator (got rng='seed')",
+        ),
         (-1, "rng must be None, a non-negative int seed or a numpy.random.Generator (got rng=-1)"),
     ],
 )
@@ -179,7 +187,9 @@ def test_batch_subset_and_periods():
     np.testing.assert_array_equal(part.periods["stimulus"], batch.periods["stimulus"][[4, 1]])
     assert part.conditions["coherence"].tolist() == batch.conditions["coherence"][[4, 1]].tolist()
     assert batch.subset(slice(0, 3)).N_batch == 3
-    assert batch.subset(batch.conditions["direction"] == 1).N_batch == int(batch.conditions["direction"].sum())
+    assert batch.subset(batch.conditions["direction"] == 1).N_batch == int(
+        batch.conditions["direction"].sum()
+    )
     start, end = batch.periods["stimulus"][0]
     inside = batch.period_mask("stimulus")[0]
     assert inside.sum() == end - start
@@ -191,7 +201,12 @@ def test_batch_shape_checks():
         TrialBatch(np.zeros((2, 5, 1)), np.zeros((2, 4, 1)), np.zeros((2, 4, 1)))
     assert str(info.value) == "targets must have shape (2, 5, N_out) (got shape (2, 4, 1))"
     with pytest.raises(ShapeMismatchError) as info:
-        TrialBatch(np.zeros((2, 5, 1)), np.zeros((2, 5, 1)), np.zeros((2, 5, 1)), periods={"a": np.zeros((3, 2))})
+        TrialBatch(
+            np.zeros((2, 5, 1)),
+            np.zeros((2, 5, 1)),
+            np.zeros((2, 5, 1)),
+            periods={"a": np.zeros((3, 2))},
+        )
     assert str(info.value) == "period a must have shape (2, 2) (got shape (3, 2))"
 
 

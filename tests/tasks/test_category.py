@@ -51,7 +51,9 @@ def test_input_bump_and_targets():
 
 def test_ring_wraps():
     values = ring_input(np.array([0.1]), np.array([2 * np.pi - 0.1, 0.3]))
-    np.testing.assert_allclose(values[0], np.exp(-0.5 * np.array([0.2, 0.2]) ** 2) / np.sqrt(2 * np.pi))
+    np.testing.assert_allclose(
+        values[0], np.exp(-0.5 * np.array([0.2, 0.2]) ** 2) / np.sqrt(2 * np.pi)
+    )
 
 
 def test_compat_duplicates_edge_channel():
@@ -95,11 +97,20 @@ def test_psychometric():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"T": 1500}, "T must be at least onset_time + input_duration + output_duration (got T=1500 ms, sum=2000 ms)"),
+        (
+            {"T": 1500},
+            "T must be at least onset_time + input_duration + output_duration (got T=1500 ms, sum=2000 ms)",
+        ),
         ({"N_in": 1}, "N_in must be at least 2 (got N_in=1)"),
         ({"N_out": 1.5}, "N_out must be a whole number (got N_out=1.5)"),
-        ({"output_duration": 5}, "output_duration must be at least one time step (got output_duration=5 ms, dt=10 ms)"),
-        ({"input_duration": 0}, "input_duration must be larger than 0 ms (got input_duration=0 ms)"),
+        (
+            {"output_duration": 5},
+            "output_duration must be at least one time step (got output_duration=5 ms, dt=10 ms)",
+        ),
+        (
+            {"input_duration": 0},
+            "input_duration must be larger than 0 ms (got input_duration=0 ms)",
+        ),
         ({"onset_time": -5}, "onset_time must be at least 0 ms (got onset_time=-5 ms)"),
     ],
 )
@@ -120,6 +131,12 @@ def test_invalid_parameters(values, message):
 )
 def test_valid_ranges(dt, n_in, n_out, extra, compat, seed):
     task = MatchToCategory(
-        dt=dt, tau=4 * dt, T=2000 + extra * dt, N_batch=4, N_in=n_in, N_out=n_out, psychrnn_compat=compat
+        dt=dt,
+        tau=4 * dt,
+        T=2000 + extra * dt,
+        N_batch=4,
+        N_in=n_in,
+        N_out=n_out,
+        psychrnn_compat=compat,
     )
     assert_valid_batch(task, task.generate_batch(seed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -14,7 +15,13 @@ from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import DelayedDiscrimination
 
 PERIODS = ["fixation", "stimulus_1", "delay", "stimulus_2", "decision"]
-LENGTHS = ["onset_time", "stim_duration_1", "delay_duration", "stim_duration_2", "decision_duration"]
+LENGTHS = [
+    "onset_time",
+    "stim_duration_1",
+    "delay_duration",
+    "stim_duration_2",
+    "decision_duration",
+]
 
 
 def test_shapes_and_defaults():
@@ -32,7 +39,7 @@ def test_periods_follow_epochs():
         np.testing.assert_array_equal(batch.periods[period][:, 0], np.ceil(start / 10.0 - 1e-6))
         np.testing.assert_array_equal(batch.periods[period][:, 1], np.ceil(end / 10.0 - 1e-6))
         start = end
-    for earlier, later in zip(PERIODS, PERIODS[1:]):
+    for earlier, later in itertools.pairwise(PERIODS):
         np.testing.assert_array_equal(batch.periods[earlier][:, 1], batch.periods[later][:, 0])
     decision = batch.period_mask("decision")
     np.testing.assert_array_equal(batch.mask[:, :, 0] == 1.0, decision)
@@ -43,7 +50,11 @@ def test_epoch_lengths_fixed_bounds():
     batch = DelayedDiscrimination(N_batch=3000).generate_batch(2)
     assert batch.conditions["onset_time"].min() >= 0.0
     assert batch.conditions["onset_time"].max() < 250.0
-    for name, largest in [("stim_duration_1", 500), ("delay_duration", 500), ("stim_duration_2", 500)]:
+    for name, largest in [
+        ("stim_duration_1", 500),
+        ("delay_duration", 500),
+        ("stim_duration_2", 500),
+    ]:
         assert batch.conditions[name].min() >= 125.0, name
         assert batch.conditions[name].max() < largest, name
     assert batch.conditions["decision_duration"].min() >= 125.0
@@ -60,7 +71,12 @@ def test_compat_epochs_can_vanish():
 
 def test_fixed_epoch_lengths():
     task = DelayedDiscrimination(
-        N_batch=4, onset_time=100, stim_duration_1=300, delay_duration=400, stim_duration_2=300, decision_duration=200
+        N_batch=4,
+        onset_time=100,
+        stim_duration_1=300,
+        delay_duration=400,
+        stim_duration_2=300,
+        decision_duration=200,
     )
     batch = task.generate_batch(3)
     assert batch.periods["stimulus_1"].tolist() == [[10, 40]] * 4
@@ -86,12 +102,16 @@ def test_stimulus_and_target_levels():
     assert np.all(batch.inputs[batch.period_mask("delay")] == 0.0)
     decision = batch.periods["decision"][:, 0]
     np.testing.assert_allclose(batch.targets[rows, decision, choice], np.ones(200))
-    np.testing.assert_allclose(batch.targets[rows, decision, 1 - choice], np.full(200, 0.2), rtol=1e-6)
+    np.testing.assert_allclose(
+        batch.targets[rows, decision, 1 - choice], np.full(200, 0.2), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
-    task = DelayedDiscrimination(dt=dt, tau=max(100.0, 2 * dt), T=4000.0 if dt == 50.0 else 2000.0, N_batch=16)
+    task = DelayedDiscrimination(
+        dt=dt, tau=max(100.0, 2 * dt), T=4000.0 if dt == 50.0 else 2000.0, N_batch=16
+    )
     expected = math.sqrt(0.02 * math.sqrt(10 * dt)) * 0.1
     assert measured_noise_std(task) == pytest.approx(expected, rel=0.03)
 
@@ -99,7 +119,9 @@ def test_noise_std(dt):
 def test_same_seed_same_batch():
     task = DelayedDiscrimination(N_batch=10)
     np.testing.assert_array_equal(task.generate_batch(5).inputs, task.generate_batch(5).inputs)
-    np.testing.assert_array_equal(task.generate_batch(5).conditions["f1"], task.generate_batch(5).conditions["f1"])
+    np.testing.assert_array_equal(
+        task.generate_batch(5).conditions["f1"], task.generate_batch(5).conditions["f1"]
+    )
     assert not np.array_equal(task.generate_batch(5).inputs, task.generate_batch(6).inputs)
 
 
@@ -128,17 +150,25 @@ def test_psychometric():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"T": 150}, "T must be at least 16 * dt so every drawn epoch lasts a step (got T=150 ms, dt=10 ms)"),
+        (
+            {"T": 150},
+            "T must be at least 16 * dt so every drawn epoch lasts a step (got T=150 ms, dt=10 ms)",
+        ),
         (
             {"decision_duration": 5},
             "decision_duration must be at least one time step (got decision_duration=5 ms, dt=10 ms)",
         ),
-        ({"stim_duration_1": 0}, "stim_duration_1 must be larger than 0 ms (got stim_duration_1=0 ms)"),
+        (
+            {"stim_duration_1": 0},
+            "stim_duration_1 must be larger than 0 ms (got stim_duration_1=0 ms)",
+        ),
         ({"onset_time": -1}, "onset_time must be at least 0 ms (got onset_time=-1 ms)"),
         (
             {"delay_duration": 1500},
-            "the epochs must fit in T: onset, stimuli, delay and decision can last 3000 ms (got T=2000 ms); "
-            "shorten an epoch or raise T",
+            (
+                "the epochs must fit in T: onset, stimuli, delay and decision can last 3000 ms "
+                "(got T=2000 ms); shorten an epoch or raise T"
+            ),
         ),
         ({"stim_noise": -0.1}, "stim_noise must be at least 0 (got stim_noise=-0.1)"),
         ({"tau": 5}, "tau must be larger than dt (got tau=5 ms, dt=10 ms)"),

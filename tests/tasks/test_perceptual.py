@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import PerceptualDiscrimination, psychrnn_noise_std
-
-from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
 
 
 def test_defaults():
@@ -56,7 +55,9 @@ def test_stimulus_and_target_levels():
     np.testing.assert_allclose(batch.targets[rows, -1, direction], np.ones(32))
     np.testing.assert_allclose(batch.targets[rows, -1, 1 - direction], np.full(32, 0.2), rtol=1e-6)
     np.testing.assert_array_equal(batch.conditions["choice"], direction)
-    np.testing.assert_allclose(batch.conditions["signed_coherence"], np.where(direction == 1, coherence, -coherence))
+    np.testing.assert_allclose(
+        batch.conditions["signed_coherence"], np.where(direction == 1, coherence, -coherence)
+    )
 
 
 def test_epoch_ranges():
@@ -81,7 +82,9 @@ def test_fixed_coherence_and_direction():
 
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
-    task = PerceptualDiscrimination(dt=dt, tau=max(100.0, 2 * dt), N_batch=max(8, int(400 * dt / 1000)))
+    task = PerceptualDiscrimination(
+        dt=dt, tau=max(100.0, 2 * dt), N_batch=max(8, int(400 * dt / 1000))
+    )
     expected = math.sqrt(2 * 0.01 * math.sqrt(10) * math.sqrt(dt) * 0.1 * 0.1)
     assert psychrnn_noise_std(dt, 0.1) == pytest.approx(expected, rel=1e-12)
     assert measured_noise_std(task) == pytest.approx(expected, rel=0.03)
@@ -135,7 +138,9 @@ def test_compat_restores_psychrnn_bugs():
     # The 20 ms where the mask is on and the target is still 0.
     assert np.all(batch.targets[rows, mask_start].sum(axis=1) == 0.0)
     assert np.all(batch.targets[rows, target_start - 1].sum(axis=1) == 0.0)
-    np.testing.assert_allclose(batch.targets[rows, target_start].sum(axis=1), np.full(64, 1.2), rtol=1e-6)
+    np.testing.assert_allclose(
+        batch.targets[rows, target_start].sum(axis=1), np.full(64, 1.2), rtol=1e-6
+    )
     # Strict onset: the stimulus starts at the first step after the onset time.
     onset_step = np.floor(batch.conditions["onset_time"] / 10.0).astype(int) + 1
     np.testing.assert_array_equal(batch.periods["stimulus"][:, 0], onset_step)
@@ -147,15 +152,27 @@ def test_compat_restores_psychrnn_bugs():
         ({"dt": 0}, "dt must be larger than 0 ms (got dt=0 ms)"),
         ({"tau": 10}, "tau must be larger than dt (got tau=10 ms, dt=10 ms)"),
         ({"T": 2005}, "T must be a multiple of dt (got T=2005 ms, dt=10 ms)"),
-        ({"T": 70}, "T must be at least 8 * dt so the decision period is never empty (got T=70 ms, dt=10 ms)"),
+        (
+            {"T": 70},
+            "T must be at least 8 * dt so the decision period is never empty (got T=70 ms, dt=10 ms)",
+        ),
         ({"N_batch": 0}, "N_batch must be at least 1 (got N_batch=0)"),
         ({"coherence": 1.5}, "coherence must be at most 1 (got coherence=1.5)"),
         ({"coherence": -0.1}, "coherence must be at least 0 (got coherence=-0.1)"),
-        ({"coherence_levels": []}, "coherence_levels must contain at least one value (got coherence_levels=[])"),
+        (
+            {"coherence_levels": []},
+            "coherence_levels must contain at least one value (got coherence_levels=[])",
+        ),
         ({"direction": 2}, "direction must be one of 0, 1 (got direction=2)"),
         ({"stim_noise": -1}, "stim_noise must be at least 0 (got stim_noise=-1)"),
-        ({"psychrnn_compat": "yes"}, "psychrnn_compat must be True or False (got psychrnn_compat='yes')"),
-        ({"cohrence": 0.1}, "unknown PerceptualDiscrimination parameter 'cohrence'; did you mean 'coherence'?"),
+        (
+            {"psychrnn_compat": "yes"},
+            "psychrnn_compat must be True or False (got psychrnn_compat='yes')",
+        ),
+        (
+            {"cohrence": 0.1},
+            "unknown PerceptualDiscrimination parameter 'cohrence'; did you mean 'coherence'?",
+        ),
     ],
 )
 def test_invalid_parameters(values, message):
@@ -175,6 +192,11 @@ def test_invalid_parameters(values, message):
 )
 def test_valid_ranges(dt, steps, batch, coherence, compat, seed):
     task = PerceptualDiscrimination(
-        dt=dt, tau=2.5 * dt, T=steps * dt, N_batch=batch, coherence=coherence, psychrnn_compat=compat
+        dt=dt,
+        tau=2.5 * dt,
+        T=steps * dt,
+        N_batch=batch,
+        coherence=coherence,
+        psychrnn_compat=compat,
     )
     assert_valid_batch(task, task.generate_batch(seed))

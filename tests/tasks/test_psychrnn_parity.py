@@ -17,12 +17,20 @@ from psychrnn_widgets.tasks import DelayedDiscrimination, MatchToCategory, Perce
 
 pytestmark = pytest.mark.psychrnn
 
-EPOCH_LENGTHS = ["onset_time", "stim_duration_1", "delay_duration", "stim_duration_2", "decision_duration"]
+EPOCH_LENGTHS = [
+    "onset_time",
+    "stim_duration_1",
+    "delay_duration",
+    "stim_duration_2",
+    "decision_duration",
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _psychrnn_env():
-    spec = importlib.util.spec_from_file_location("psychrnn_env", ROOT / "benchmarks" / "psychrnn_env.py")
+    spec = importlib.util.spec_from_file_location(
+        "psychrnn_env", ROOT / "benchmarks" / "psychrnn_env.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not (module.ENV_DIR / ".psychrnn-ready").exists():
@@ -49,18 +57,28 @@ print(json.dumps(result))
 
 def _psychrnn_trials(task_key: str, kwargs: dict, trials: list[dict]) -> list:
     env = _psychrnn_env()
-    return env.run_in_psychrnn(SCRIPT, json.dumps({"task": task_key, "kwargs": kwargs, "trials": trials}), timeout=300)
+    return env.run_in_psychrnn(
+        SCRIPT, json.dumps({"task": task_key, "kwargs": kwargs, "trials": trials}), timeout=300
+    )
 
 
 def _compare(batch, reference):
     for index, (x, y, mask) in enumerate(reference):
-        np.testing.assert_allclose(batch.inputs[index], np.array(x), atol=1e-6, err_msg=f"inputs, trial {index}")
-        np.testing.assert_allclose(batch.targets[index], np.array(y), atol=1e-6, err_msg=f"targets, trial {index}")
-        np.testing.assert_array_equal(batch.mask[index], np.array(mask), err_msg=f"mask, trial {index}")
+        np.testing.assert_allclose(
+            batch.inputs[index], np.array(x), atol=1e-6, err_msg=f"inputs, trial {index}"
+        )
+        np.testing.assert_allclose(
+            batch.targets[index], np.array(y), atol=1e-6, err_msg=f"targets, trial {index}"
+        )
+        np.testing.assert_array_equal(
+            batch.mask[index], np.array(mask), err_msg=f"mask, trial {index}"
+        )
 
 
 def test_perceptual_matches_psychrnn():
-    batch = PerceptualDiscrimination(N_batch=6, stim_noise=0.0, psychrnn_compat=True).generate_batch(11)
+    batch = PerceptualDiscrimination(
+        N_batch=6, stim_noise=0.0, psychrnn_compat=True
+    ).generate_batch(11)
     c = batch.conditions
     trials = [
         {
@@ -76,7 +94,9 @@ def test_perceptual_matches_psychrnn():
 
 
 def test_delayed_matches_psychrnn():
-    batch = DelayedDiscrimination(N_batch=6, stim_noise=0.0, psychrnn_compat=True).generate_batch(12)
+    batch = DelayedDiscrimination(N_batch=6, stim_noise=0.0, psychrnn_compat=True).generate_batch(
+        12
+    )
     c = batch.conditions
     trials = []
     for i in range(6):
@@ -111,4 +131,6 @@ def test_category_matches_psychrnn():
         }
         for i in range(6)
     ]
-    _compare(batch, _psychrnn_trials("mtc", {"dt": 10, "tau": 100, "T": 2000, "N_batch": 6}, trials))
+    _compare(
+        batch, _psychrnn_trials("mtc", {"dt": 10, "tau": 100, "T": 2000, "N_batch": 6}, trials)
+    )
