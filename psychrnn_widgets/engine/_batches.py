@@ -1,0 +1,96 @@
+"""Training batches keyed by update index, generated one call ahead in a worker thread."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["StackedBatches", "BatchSource", "batch_rng"]
+
+# Stream numbers of the random generators derived from the training seed.
+TRAIN_STREAM = 0
+METRIC_STREAM = 1
+
+
+def batch_rng(seed: int, update: int, stream: int = TRAIN_STREAM) -> np.random.Generator:
+    """Return the generator of the batch used at ``update`` (0-based) in ``stream``.
+
+    Keying every batch by its update index keeps training reproducible however the updates
+    are split into calls, runs, pauses and prefetches.
+    """
+    return np.random.default_rng([seed, stream, update])
+
+
+@dataclass
+class StackedBatches:
+    """Batches for consecutive updates, stacked to ``(k, N_batch, N_steps, ·)`` float arrays."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+    last: Any
+    trials: list[int]
+
+
+def make_batches(task: Any, seed: int, first_update: int, count: int, dtype: Any) -> StackedBatches:
+    """Generate ``count`` batches of ``task`` for updates ``first_update, first_update + 1, ...``."""
+    batches = [task.generate_batch(batch_rng(seed, first_update + i)) for i in range(count)]
+    return StackedBatches(
+        inputs=np.stack([b.inputs for b in batches]).astype(dtype, copy=False),
+        targets=np.stack([b.targets for b in batches]).astype(dtype, copy=False),
+        mask=np.stack([b.mask for b in batches]).astype(dtype, copy=False),
+        last=batches[-1],
+        trials=[int(b.inputs.shape[0]) for b in batches],
+    )
+
+
+class BatchSource:
+    """Hands out batches and prepares the next call's batches while the current call runs.
+
+    TensorFlow releases the GIL while the compiled update runs, so NumPy trial generation in
+    the worker thread overlaps with it.
+    """
+
+    def __init__(self, seed: int, dtype: Any) -> None:
+        self.seed = seed
+        self.dtype = dtype
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: tuple[tuple[int, int, int], concurrent.futures.Future] | None = None
+
+    def get(self, stage: int, task: Any, first_update: int, count: int) -> StackedBatches:
+        """Return the batches of updates ``first_update .. first_update + count - 1``."""
+        key = (stage, first_update, count)
+        result = None
+        if self._pending is not None:
+            pending_key, future = self._pending
+            self._pending = None
+            if pending_key == key:
+                result = future.result()
+            else:
+                future.cancel()
+        if result is None:
+            result = make_batches(task, self.seed, first_update, count, self.dtype)
+        return result
+
+    def prefetch(self, stage: int, task: Any, first_update: int, count: int) -> None:
+        """Start generating the batches that a later :meth:`get` with the same key returns."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="psychrnn-widgets-batches"
+            )
+        future = self._executor.submit(
+            make_batches, task, self.seed, first_update, count, self.dtype
+        )
+        self._pending = ((stage, first_update, count), future)
+
+    def close(self) -> None:
+        """Drop any pending batch and end the worker thread."""
+        if self._pending is not None:
+            self._pending[1].cancel()
+            self._pending = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

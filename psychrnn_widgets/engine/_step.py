@@ -1,0 +1,215 @@
+"""The compiled update: forward pass, loss, gradients, clipping, freezing and the optimiser step.
+
+One call of :meth:`CompiledUpdate.train` runs several updates inside a single ``tf.function``
+(a ``tf.while_loop`` over the stacked batches), so Python runs once per call, never per update
+or per time step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["CompiledUpdate"]
+
+logger = logging.getLogger(__name__)
+
+
+class CompiledUpdate:
+    """Compiled training and evaluation functions for one network, optimiser and objective.
+
+    Parameters
+    ----------
+    network
+        A network of :mod:`psychrnn_widgets.engine` (``forward``, ``trainable_variables``).
+    optimizer : keras.optimizers.Optimizer
+        Built here on the network's trainable variables if it is not built yet.
+    objective : callable
+        ``objective(outputs, states, targets, mask) -> scalar tensor``: loss plus regularisation.
+    clip : {"per_variable", "global", None}
+    clip_norm : float
+    frozen : dict of str to bool array
+        Entries (True) of trainable variables that must not change.
+    noise_key : int or None
+        Seed of the recurrent noise; None trains without noise. The noise of update ``u`` is
+        ``stateless_normal(seed=(noise_key, u))``, so it does not depend on how updates are
+        grouped into calls or runs.
+    jit_compile : bool
+        Compile the update with XLA.
+    forward : callable or None
+        Replacement for ``network.forward`` with the same results (the fast rate-RNN
+        gradient); None uses ``network.forward``.
+    """
+
+    def __init__(
+        self,
+        network: Any,
+        optimizer: Any,
+        objective: Callable[..., tf.Tensor],
+        clip: str | None,
+        clip_norm: float,
+        frozen: dict[str, np.ndarray],
+        noise_key: int | None,
+        jit_compile: bool,
+        forward: Callable[..., tuple[tf.Tensor, tf.Tensor]] | None = None,
+    ) -> None:
+        self.network = network
+        self.network_forward = forward if forward is not None else network.forward
+        self.optimizer = optimizer
+        self.objective = objective
+        self.clip = clip
+        self.clip_norm = float(clip_norm)
+        self.noise_key = noise_key
+        self.jit_compile = jit_compile
+        self.variables: list[tf.Variable] = list(network.trainable_variables)
+        if not self.variables:
+            raise ValueError("the network has no trainable variables")
+        if not optimizer.built:
+            optimizer.build(self.variables)
+
+        names = _variable_names(network, self.variables)
+        self.frozen: list[tf.Tensor | None] = []
+        for name, variable in zip(names, self.variables):
+            mask = frozen.get(name)
+            self.frozen.append(None if mask is None else tf.constant(mask, dtype=tf.bool))
+            if mask is not None and tuple(mask.shape) != tuple(variable.shape):
+                raise ValueError(f"frozen mask of {name} has shape {mask.shape}")
+
+        # The weights and optimiser state of the latest update whose loss was finite, kept on the
+        # device and refreshed inside every update, so NaN recovery costs no host copy.
+        self._tracked = self.variables + list(optimizer.variables)
+        self._shadow = [tf.Variable(v, trainable=False, name="last_finite") for v in self._tracked]
+
+        n_in = int(network.config.N_in)
+        n_out = int(network.config.N_out)
+        self.dtype = network.dtype
+        batches = [
+            tf.TensorSpec([None, None, None, n_in], self.dtype),
+            tf.TensorSpec([None, None, None, n_out], self.dtype),
+            tf.TensorSpec([None, None, None, n_out], self.dtype),
+            tf.TensorSpec([], tf.int64),
+        ]
+        self._train = tf.function(
+            self._train_updates, input_signature=batches, jit_compile=jit_compile
+        )
+        self._forward = tf.function(
+            self._forward_once,
+            input_signature=[tf.TensorSpec([None, None, n_in], self.dtype), tf.TensorSpec([2], tf.int64)],
+            jit_compile=jit_compile,
+        )
+        self._restore = tf.function(self._restore_shadow)
+        self._save = tf.function(self._save_shadow)
+
+    @property
+    def tracing_count(self) -> int:
+        """How often the update function has been traced (stays 1 in steady training)."""
+        return int(self._train.experimental_get_tracing_count())
+
+    def train(
+        self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, first_update: int
+    ) -> tuple[np.ndarray, tf.Tensor, bool]:
+        """Run ``len(inputs)`` updates on stacked batches of shape ``(k, N_batch, N_steps, ·)``.
+
+        Returns the loss of every update (before its step), the outputs of the last update and
+        whether all weights are finite afterwards.
+        """
+        losses, outputs, finite = self._train(
+            inputs, targets, mask, tf.constant(first_update, dtype=tf.int64)
+        )
+        return losses.numpy(), outputs, bool(finite)
+
+    def forward(self, inputs: np.ndarray, noise_seed: tuple[int, int]) -> np.ndarray:
+        """Return the outputs of the network on ``inputs``, with noise drawn from ``noise_seed``."""
+        outputs = self._forward(inputs, tf.constant(noise_seed, dtype=tf.int64))
+        return outputs.numpy()
+
+    def restore_last_finite(self) -> None:
+        """Restore the weights and optimiser state of the latest update whose loss was finite.
+
+        Those are the values *before* that update's step, since its loss was measured on them.
+        """
+        self._restore()
+
+    def mark_current_finite(self) -> None:
+        """Take the current weights as the recovery point (at the start of a run)."""
+        self._save()
+
+    def _restore_shadow(self) -> None:
+        for shadow, variable in zip(self._shadow, self._tracked):
+            variable.assign(shadow)
+
+    def _save_shadow(self) -> None:
+        for shadow, variable in zip(self._shadow, self._tracked):
+            shadow.assign(variable)
+
+    def _noise(self, inputs: tf.Tensor, seed: tf.Tensor) -> tf.Tensor | None:
+        if self.noise_key is None:
+            return None
+        shape = tf.stack([tf.shape(inputs)[0], tf.shape(inputs)[1], int(self.network.config.N_rec)])
+        return tf.random.stateless_normal(shape, seed=seed, dtype=self.dtype)
+
+    def _forward_once(self, inputs: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        outputs, _ = self.network_forward(inputs, self._noise(inputs, seed))
+        return outputs
+
+    def _train_updates(
+        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, first_update: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        count = tf.shape(inputs)[0]
+        losses = tf.TensorArray(self.dtype, size=count)
+        outputs = tf.zeros_like(targets[0])
+        for k in tf.range(count):
+            seed = tf.stack([tf.constant(self.noise_key or 0, tf.int64), first_update + tf.cast(k, tf.int64)])
+            loss, outputs = self._update(inputs[k], targets[k], mask[k], seed)
+            losses = losses.write(k, loss)
+
+        finite = tf.reduce_all(
+            tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables])
+        )
+        return losses.stack(), outputs, finite
+
+    def _update(
+        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            outputs, states = self.network_forward(inputs, self._noise(inputs, seed))
+            loss = self.objective(outputs, states, targets, mask)
+        gradients = tape.gradient(loss, self.variables)
+
+        gradients = [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for g, v in zip(gradients, self.variables)
+        ]
+        # The freeze mask goes before clipping, as in PsychRNN, so frozen entries do not use
+        # up any of the clipping norm.
+        gradients = [
+            g if frozen is None else tf.where(frozen, tf.zeros_like(g), g)
+            for g, frozen in zip(gradients, self.frozen)
+        ]
+        if self.clip == "per_variable":
+            gradients = [tf.clip_by_norm(g, self.clip_norm) for g in gradients]
+        elif self.clip == "global":
+            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
+
+        finite = tf.math.is_finite(loss)
+        for shadow, variable in zip(self._shadow, self._tracked):
+            shadow.assign(tf.where(finite, variable, shadow))
+
+        before = [None if f is None else tf.identity(v) for v, f in zip(self.variables, self.frozen)]
+        self.optimizer.apply(gradients, self.variables)
+        # A zero gradient keeps Adam's step at zero only while its moments are zero; weight
+        # decay or moments left from an earlier run would still move frozen entries, so they
+        # are written back bit for bit.
+        for variable, frozen, old in zip(self.variables, self.frozen, before):
+            if frozen is not None:
+                variable.assign(tf.where(frozen, old, variable))
+        return loss, outputs
+
+
+def _variable_names(network: Any, variables: list[tf.Variable]) -> list[str]:
+    by_id = {id(v): name for name, v in network.variables.items()}
+    return [by_id.get(id(v), v.name.split("/")[-1].split(":")[0]) for v in variables]
