@@ -1,0 +1,1 @@
+"""PsychRNN's ``psychrnn.backend`` package: models, initializers, losses, curriculum, simulators."""

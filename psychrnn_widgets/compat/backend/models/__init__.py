@@ -1,0 +1,1 @@
+"""PsychRNN's ``psychrnn.backend.models`` package: ``Basic``, ``BasicScan`` and ``LSTM``."""

@@ -1,0 +1,1 @@
+"""PsychRNN's ``psychrnn.tasks`` package: the ``Task`` base and the three PsychRNN tasks."""
