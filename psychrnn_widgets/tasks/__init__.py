@@ -9,6 +9,7 @@ from psychrnn_widgets.tasks.base import BASE_PARAMS, Task, as_generator
 from psychrnn_widgets.tasks.batch import Psychometric, TrialBatch
 from psychrnn_widgets.tasks.builder import TrialBuilder, ms_to_step
 from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice, period_mean
+from psychrnn_widgets.tasks.neurogym_adapter import NeuroGymTask, from_neurogym
 from psychrnn_widgets.tasks.noise import white_noise_std
 from psychrnn_widgets.tasks.params import Param
 from psychrnn_widgets.tasks.registry import TASKS, get_task, list_tasks, register_task
@@ -33,6 +34,7 @@ __all__ = [
     "FlipFlop",
     "GoNoGo",
     "MatchToCategory",
+    "NeuroGymTask",
     "Param",
     "PerceptualDiscrimination",
     "Psychometric",
@@ -42,6 +44,7 @@ __all__ = [
     "TrialBuilder",
     "as_generator",
     "check_outputs",
+    "from_neurogym",
     "get_task",
     "list_tasks",
     "masked_choice",
