@@ -1,0 +1,16 @@
+"""Shared test set-up: quiet TensorFlow before it is imported, and make ``benchmarks`` importable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# TensorFlow reads these once, at import: they silence its C++ banner and keep oneDNN's
+# reordered float arithmetic out of results that tests compare to 1e-6.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))
