@@ -25,7 +25,7 @@ def regularized_matrices(network: Any) -> dict[str, tf.Tensor]:
     """Return the ``in``, ``rec`` and ``out`` matrices that the weight penalties act on.
 
     For the rate RNN these are the effective W_in, W_rec and W_out. For the LSTM and GRU,
-    ``in`` holds the input rows of every gate matrix, ``rec`` the hidden rows, ``out`` W_out.
+    ``in`` contains the input rows of every gate matrix, ``rec`` the hidden rows, ``out`` W_out.
     """
     if hasattr(network, "effective_tensors"):
         w_in, w_rec, w_out = network.effective_tensors()
