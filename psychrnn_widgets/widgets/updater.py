@@ -2,7 +2,7 @@
 
 Training callbacks run in the trainer's thread and must stay cheap, so they only append to an
 :class:`EventBuffer` under a lock. A :class:`ThrottledUpdater` thread wakes a few times a second,
-runs its jobs, and each job reads what the buffer holds and sets widget traits and mark data.
+runs its jobs, and each job reads what the buffer contains and sets widget traits and mark data.
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ class ThrottledUpdater:
     def add_job(self, job: Callable[[], bool]) -> None:
         """Run ``job`` on every tick, after the jobs added before it."""
         self._jobs.append(job)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Lock held during a tick; hold it to change what the jobs read."""
+        return self._tick_lock
 
     @property
     def running(self) -> bool:
