@@ -55,8 +55,11 @@ import logging
 from typing import Any
 
 # A library adds no handlers of its own, except this one: without it, Python's last-resort
-# handler writes errors caught in widget callbacks to stderr, which Voilà forwards to the page.
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+# handler writes the errors that widget callbacks and the trainer catch and log to stderr, which
+# Voilà forwards to the page. It sits on the package logger so that the engine's logs (a
+# failing training callback, for example) are covered too; applications still see every record
+# through their own handlers on the root logger.
+logging.getLogger("psychrnn_widgets").addHandler(logging.NullHandler())
 
 # Names load on first use, so importing the package does not import TensorFlow.
 _EXPORTS = {

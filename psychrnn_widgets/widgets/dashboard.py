@@ -90,7 +90,7 @@ class Dashboard(FileActions, widgets.VBox):
                 self.mask_editor.set_mask(name, (np.asarray(getattr(config, key)) > 0) * 1.0)
         self.curriculum_editor = CurriculumEditor(task, status=self.status)
         self.live = LiveView(self.controls, self.curriculum_editor, self.status, trace_interval)
-        self.updater = ThrottledUpdater(refresh_interval)
+        self.updater = ThrottledUpdater(refresh_interval, on_error=self.status.error)
         self.updater.add_job(self._refresh)
         self.network: Any = None
         self.trainer: Trainer | None = None

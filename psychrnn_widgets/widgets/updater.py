@@ -50,12 +50,16 @@ class ThrottledUpdater:
     ----------
     interval
         Seconds between ticks, default 0.2 (five updates a second).
+    on_error
+        Called with a short message the first time a job fails with a given error.
     """
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2,
+                 on_error: Callable[[str], None] | None = None) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive (got interval={interval} s)")
         self.interval = interval
+        self.on_error = on_error
         self._jobs: list[Callable[[], bool]] = []
         self._tick_lock = threading.Lock()
         self._stop = threading.Event()
@@ -107,9 +111,18 @@ class ThrottledUpdater:
                     if key not in self._logged:
                         self._logged.add(key)
                         logger.error("widget update %s failed", key, exc_info=True)
+                        self._report(f"Chart update failed: {type(error).__name__}: {error}")
             if changed:
                 self.updates += 1
         return changed
+
+    def _report(self, message: str) -> None:
+        if self.on_error is None:
+            return
+        try:
+            self.on_error(message)
+        except Exception:  # noqa: BLE001 - the updater thread must keep running
+            logger.error("could not report %r", message, exc_info=True)
 
     def _loop(self) -> None:
         next_tick = time.monotonic()

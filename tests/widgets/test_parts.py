@@ -166,3 +166,19 @@ def test_controls_labels_and_progress():
     controls.show_progress(1000, 5000, 400.0)
     assert controls.progress.value == 0.2
     assert controls.throughput.value == "1,000 / 5,000 trials, 400 trials/s, 0:10 left"
+
+
+def test_updater_reports_each_error_once():
+    messages = []
+    updater = ThrottledUpdater(interval=0.05, on_error=messages.append)
+    updater.add_job(lambda: 1 / 0)
+    updater.tick()
+    updater.tick()
+    assert messages == ["Chart update failed: ZeroDivisionError: division by zero"]
+
+
+def test_package_logger_has_null_handler():
+    import psychrnn_widgets.widgets  # noqa: F401
+
+    handlers = logging.getLogger("psychrnn_widgets").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
