@@ -7,28 +7,22 @@ from typing import Any
 
 import tensorflow as tf
 
+from psychrnn_widgets.engine.losses import compute_loss
+from psychrnn_widgets.engine.regularizers import compute_regularization
+
 __all__ = ["build_objective"]
 
 
 def build_objective(network: Any, config: Any) -> Callable[..., tf.Tensor]:
-    """Return ``objective(outputs, states, targets, mask) -> scalar tensor`` for ``config``."""
-    # TODO: switch to the engine's losses and regularizers modules once they land.
-    normalization = config.loss_normalization
-    loss = config.loss
+    """Return ``objective(outputs, states, targets, mask) -> scalar tensor`` for ``config``.
 
-    def data_loss(outputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        if callable(loss):
-            return tf.cast(loss(outputs, targets, mask), outputs.dtype)
-        if loss == "mse":
-            terms = tf.square(mask * (outputs - targets))
-        else:
-            p = tf.clip_by_value(outputs, 1e-7, 1 - 1e-7)
-            terms = mask * -(targets * tf.math.log(p + 1e-7) + (1 - targets) * tf.math.log(1 - p + 1e-7))
-        if normalization == "mask":
-            return tf.reduce_sum(terms) / tf.maximum(tf.reduce_sum(mask), 1.0)
-        return tf.reduce_mean(terms)
+    The value is what PsychRNN calls ``reg_loss``: the loss plus every regularisation term.
+    """
+    kind = config.loss
+    normalization = config.loss_normalization
 
     def objective(outputs: tf.Tensor, states: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        return data_loss(outputs, targets, mask)
+        loss = compute_loss(outputs, targets, mask, kind, normalization)
+        return loss + compute_regularization(network, states, config)
 
     return objective

@@ -55,7 +55,8 @@ class TrainingConfig:
     L1_in, L1_rec, L1_out, L2_in, L2_rec, L2_out, L2_firing_rate : float, default 0
         Regularisation weights, applied to the effective weights and to the firing rates.
     custom_regularization : callable or None
-        Extra term added to the loss, ``(network, outputs, states) -> scalar tensor``.
+        Extra term added to the loss, ``fn(network, config) -> scalar tensor`` (as in
+        PsychRNN), traced once into the compiled update.
     fixed_weights : dict of str to array, or None
         Per-entry freeze masks: variable name to an array of the variable's shape holding 0
         (trained) or 1 (frozen). Frozen entries stay bit-identical through training.

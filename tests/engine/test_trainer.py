@@ -230,3 +230,17 @@ def test_run_while_running_raises():
     finally:
         trainer.stop()
         assert trainer.join(30)
+
+
+def test_regularization_enters_reported_loss():
+    task = make_task()
+    losses = {}
+    for name, extra in (("plain", {}), ("l2", {"L2_rec": 3.0, "custom_regularization": lambda network, config: 0.25})):
+        network = make_network(task)
+        trainer = Trainer(network, task, TrainingConfig(max_updates=1, seed=0, **extra))
+        before = network.effective_weights()["W_rec"]
+        trainer.run()
+        losses[name] = trainer.history.loss[0]
+        if name == "l2":
+            expected_extra = 3.0 * float(np.mean(before.astype(np.float64) ** 2)) + 0.25
+    assert losses["l2"] - losses["plain"] == pytest.approx(expected_extra, rel=1e-4)
