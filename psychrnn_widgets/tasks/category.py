@@ -148,9 +148,7 @@ class MatchToCategory(Task):
         trials.add_period("fixation", 0.0, self.onset_time)
         trials.add_period("stimulus", self.onset_time, stimulus_end)
         trials.add_period("decision", stimulus_end, stimulus_end + self.output_duration)
-        bump = ring_input(angle, self.preferred_angles)
-        inside = trials.during("stimulus")[:, :, None]
-        trials.inputs += np.where(inside, bump[:, None, :].astype(np.float32), np.float32(0.0))
+        trials.add_input_pattern("stimulus", ring_input(angle, self.preferred_angles))
         trials.set_target(category, "decision", 1.0)
         trials.set_mask(None, "decision")
         trials.add_input_noise(self.stim_noise / (2.0 * self.dt))

@@ -233,3 +233,35 @@ def test_register_rejects_clash():
         assert get_task("sign_test_task", gain=1.0).gain == 1.0
     finally:
         del TASKS["sign_test_task"]
+
+
+def test_builder_slice_and_mask_paths_agree():
+    task = SignTask(N_batch=3, dt=10)
+    rng = np.random.default_rng(0)
+    by_name = TrialBuilder(task, rng)
+    by_array = TrialBuilder(task, rng)
+    by_name.add_period("stimulus", 100.0, 400.0)
+    inside = by_name.during("stimulus").copy()
+    values = np.array([1.0, -2.0, 3.0])
+    by_name.set_input("evidence", "stimulus", values)
+    by_array.set_input("evidence", inside, values)
+    np.testing.assert_array_equal(by_name.inputs, by_array.inputs)
+    by_name.set_target(np.array([1, 0, 1]), "stimulus", 0.5)
+    by_array.set_target(np.array([1, 0, 1]), inside, 0.5)
+    np.testing.assert_array_equal(by_name.targets, by_array.targets)
+    assert by_name.targets[:, 10:40].sum() == 0.5 * 3 * 30
+
+
+def test_builder_input_pattern():
+    task = SignTask(N_batch=2, dt=100, tau=200)
+    trials = TrialBuilder(task, np.random.default_rng(0))
+    trials.add_period("stimulus", [0.0, 500.0], [300.0, 700.0])
+    trials.add_input_pattern("stimulus", np.array([[2.0], [5.0]]))
+    assert trials.inputs[:, :, 0].tolist() == [
+        [2, 2, 2, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 5, 5, 0, 0, 0],
+    ]
+    with pytest.raises(
+        ValueError, match=r"an input pattern must have shape \(2, 1\), got \(2, 3\)"
+    ):
+        trials.add_input_pattern("stimulus", np.zeros((2, 3)))
