@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from psychrnn_widgets.errors import InvalidParameterError
+from psychrnn_widgets.errors import InvalidParameterError, WeightFileError
 from psychrnn_widgets.widgets._guard import guarded
 
 __all__ = ["FileActions"]
@@ -37,10 +37,10 @@ class FileActions:
             raise InvalidParameterError("state", "cannot save while training runs; press Pause first")
         with tempfile.TemporaryDirectory() as folder:
             target = os.path.join(folder, "network.npz") if path is None else os.fspath(path)
-            save_network(target, self.network, self.trainer)
-            with open(target, "rb") as handle:
+            written = save_network(target, self.network, self.trainer)
+            with open(written, "rb") as handle:
                 data = handle.read()
-        name = os.path.basename(os.fspath(path)) if path else "network.npz"
+        name = os.path.basename(os.fspath(written)) if path else "network.npz"
         self.controls.offer_download(data, name)
         return data
 
@@ -114,5 +114,9 @@ class FileActions:
             target = os.path.join(folder, "uploaded.npz")
             with open(target, "wb") as handle:
                 handle.write(content)
-            self.load(target)
+            try:
+                self.load(target)
+            except WeightFileError as error:
+                # Name the file the user picked, not the kernel's temporary path.
+                raise WeightFileError(str(error).replace(target, upload["name"])) from None
         self.status.show(f"Network loaded from {upload['name']}.")

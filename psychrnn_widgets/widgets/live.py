@@ -57,7 +57,9 @@ class LiveView:
         self.offset = 0
         self.target_trials = 0
         self.trials_per_s = 0.0
+        self.seen_trials = 0
         self.trace_refreshes = 0
+        self._progress_dirty = True
         self._last_trace = -math.inf
         self._traces_dirty = True
         self._curves_dirty = False
@@ -73,8 +75,10 @@ class LiveView:
         self.offset = 0
         self.target_trials = 0
         self.trials_per_s = 0.0
+        self.seen_trials = 0
         self._curves_dirty = True
         self._traces_dirty = True
+        self._progress_dirty = True
 
     def mark_traces_dirty(self) -> None:
         """Redraw traces and weights on the next refresh (new network or held-out batch)."""
@@ -88,6 +92,10 @@ class LiveView:
     def refresh(self) -> bool:
         """Apply buffered events and redraw what changed; return whether anything did."""
         changed = self._apply_events(self.buffer.drain())
+        if self._progress_dirty:
+            self._progress_dirty = False
+            self.controls.show_progress(self.seen_trials, self.target_trials, self.trials_per_s)
+            changed = True
         if self._curves_dirty:
             self._draw_curves()
             changed = True
@@ -133,9 +141,8 @@ class LiveView:
                 self._traces_dirty = True
             if event.trials_per_s:
                 self.trials_per_s = float(event.trials_per_s)
-        last = events[-1]
-        self.controls.show_progress(last.trials + self.offset, self.target_trials,
-                                    self.trials_per_s)
+        self.seen_trials = events[-1].trials + self.offset
+        self._progress_dirty = True
         return True
 
     def _draw_curves(self) -> None:
