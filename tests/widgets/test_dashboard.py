@@ -172,6 +172,8 @@ def test_settings_after_training_wait_for_reset(make_dashboard):
     assert dashboard.live.loss_chart.points == 0
     assert dashboard.controls.state == "idle"
     assert dashboard.live.weights.shape == (9, 9)
+    assert dashboard.controls.progress.value == 0.0
+    assert dashboard.controls.throughput.value == "0 / 0 trials"
 
 
 def test_network_panel_rebuilds_untrained_network(make_dashboard):
@@ -198,11 +200,12 @@ def test_callback_errors_leave_dashboard_usable(make_dashboard, capsys):
     dashboard.controls.save_path.value = "/nonexistent/folder/net.npz"
     dashboard.controls.load_button.click()
     assert dashboard.status.level == "error"
-    assert dashboard.status.message.startswith("Load")
+    assert dashboard.status.message == "Load: weight file '/nonexistent/folder/net.npz' not found"
     dashboard.controls.upload.set_state({"value": [{"name": "bad.npz", "type": "", "size": 3,
                                                      "last_modified": 0, "content": b"abc"}]})
     assert dashboard.status.level == "error"
-    assert dashboard.status.message.startswith("Upload")
+    assert dashboard.status.message == (
+        "Upload: weight file 'bad.npz' is unreadable or truncated (File is not a zip file)")
 
     def broken(event):
         raise RuntimeError("chart callback broke")
