@@ -40,9 +40,6 @@ class CompiledUpdate:
         grouped into calls or runs.
     jit_compile : bool
         Compile the update with XLA.
-    forward : callable or None
-        Replacement for ``network.forward`` with the same results (the fast rate-RNN
-        gradient); None uses ``network.forward``.
     """
 
     def __init__(
@@ -55,10 +52,8 @@ class CompiledUpdate:
         frozen: dict[str, np.ndarray],
         noise_key: int | None,
         jit_compile: bool,
-        forward: Callable[..., tuple[tf.Tensor, tf.Tensor]] | None = None,
     ) -> None:
         self.network = network
-        self.network_forward = forward if forward is not None else network.forward
         self.optimizer = optimizer
         self.objective = objective
         self.clip = clip
@@ -153,7 +148,7 @@ class CompiledUpdate:
         return tf.random.stateless_normal(shape, seed=seed, dtype=self.dtype)
 
     def _forward_once(self, inputs: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        outputs, _ = self.network_forward(inputs, self._noise(inputs, seed))
+        outputs, _ = self.network.forward(inputs, self._noise(inputs, seed))
         return outputs
 
     def _train_updates(
@@ -176,7 +171,7 @@ class CompiledUpdate:
         self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
-            outputs, states = self.network_forward(inputs, self._noise(inputs, seed))
+            outputs, states = self.network.forward(inputs, self._noise(inputs, seed))
             loss = self.objective(outputs, states, targets, mask)
         gradients = tape.gradient(loss, self.variables)
 

@@ -38,10 +38,6 @@ class Trainer:
     jit_compile : bool, default True
         Compile the update with XLA, which was faster on CPU for the rate RNN (see
         ``docs/benchmarks.md``).
-    fast_gradient : bool, default True
-        Train a rate RNN with a named transfer function through a hand-written backward pass
-        over time (same gradients, about 3 times faster); False differentiates
-        ``network.forward`` directly.
 
     Notes
     -----
@@ -59,7 +55,6 @@ class Trainer:
         config: TrainingConfig | None = None,
         *,
         jit_compile: bool = True,
-        fast_gradient: bool = True,
     ) -> None:
         self.network = network
         if isinstance(task_or_curriculum, Curriculum):
@@ -77,7 +72,6 @@ class Trainer:
                 "config", f"config must be a TrainingConfig (got {type(config).__name__})", config
             )
         self.jit_compile = bool(jit_compile)
-        self.fast_gradient = bool(fast_gradient)
         seed = self.config.seed
         self.seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)
         self.history = TrainingHistory()
@@ -257,7 +251,6 @@ class Trainer:
     def _prepare(self) -> None:
         """Validate the config and (re)build the optimiser and the compiled update if needed."""
         from psychrnn_widgets.engine import _step
-        from psychrnn_widgets.engine._bptt import fast_forward
         from psychrnn_widgets.engine._objective import build_objective
 
         config = self.config
@@ -274,7 +267,6 @@ class Trainer:
             id(config.custom_regularization),
             tuple(sorted((n, hashlib.sha1(m.tobytes()).hexdigest()) for n, m in frozen.items())),
             self.jit_compile,
-            self.fast_gradient,
         )
         if self._compiled is None or key != self._compiled_key:
             self._compiled = _step.CompiledUpdate(
@@ -286,7 +278,6 @@ class Trainer:
                 frozen,
                 noise_key=self._noise_key(0) if self.network.config.rec_noise > 0 else None,
                 jit_compile=self.jit_compile,
-                forward=fast_forward(self.network) if self.fast_gradient else None,
             )
             self._compiled_key = key
         self._compiled.mark_current_finite()
