@@ -195,7 +195,7 @@ class NetworkConfig:
     def _check_model_constraints(self) -> None:
         if self.model == "rate":
             return
-        unsupported = {"dale_ratio": self.dale_ratio is not None}
+        unsupported = {"dale_ratio": self.dale_ratio is not None, "rec_noise": self.rec_noise > 0}
         unsupported.update({name: getattr(self, name) is not None for name in _MASKS})
         for name, is_set in unsupported.items():
             if is_set:
