@@ -41,7 +41,9 @@ class VectorisedTask(Task):
         """
         while True:
             # Settings are read per batch, so changing an attribute (a curriculum does) takes effect.
-            batch = self.library_task().generate_batch(int(np.random.randint(0, _SEED_BOUND, dtype=np.int64)))
+            batch = self.library_task().generate_batch(
+                int(np.random.randint(0, _SEED_BOUND, dtype=np.int64))
+            )
             trial_params = np.empty(batch.N_batch, dtype=object)
             trial_params[:] = [self.trial_params(batch, index) for index in range(batch.N_batch)]
             yield (
@@ -51,7 +53,9 @@ class VectorisedTask(Task):
                 trial_params,
             )
 
-    def accuracy_function(self, correct_output: np.ndarray, test_output: np.ndarray, output_mask: np.ndarray) -> float:
+    def accuracy_function(
+        self, correct_output: np.ndarray, test_output: np.ndarray, output_mask: np.ndarray
+    ) -> float:
         """Return the fraction of trials whose choice matches the target's.
 
         The choice of a trial is the argmax over channels of the time-mean of ``output * mask``.

@@ -76,7 +76,14 @@ class DelayedDiscrimination(VectorisedTask):
     def library_task(self) -> LibraryDelayed:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""
         lengths = {name: getattr(self, name) for name, _ in _EPOCHS}
-        return LibraryDelayed(dt=self.dt, tau=self.tau, T=self.T, N_batch=self.N_batch, psychrnn_compat=True, **lengths)
+        return LibraryDelayed(
+            dt=self.dt,
+            tau=self.tau,
+            T=self.T,
+            N_batch=self.N_batch,
+            psychrnn_compat=True,
+            **lengths,
+        )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
         """Return the PsychRNN parameter dict (epoch boundaries in ms, f1, f2, choice) of one trial."""
@@ -103,7 +110,9 @@ class DelayedDiscrimination(VectorisedTask):
             params["f1"], params["f2"], params["choice"] = pair[1], pair[0], 1
         return params
 
-    def trial_function(self, time: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def trial_function(
+        self, time: float, params: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(x_t, y_t, mask_t)`` at ``time`` ms of the trial described by ``params``."""
         x_t = psychrnn_noise_std(self.dt, params["stim_noise"]) * np.random.randn(self.N_in)
         y_t = np.zeros(self.N_out)

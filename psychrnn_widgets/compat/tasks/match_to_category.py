@@ -32,13 +32,21 @@ class MatchToCategory(VectorisedTask):
 
     __slots__ = ()
 
-    def __init__(self, dt: float, tau: float, T: float, N_batch: int, N_in: int = 16, N_out: int = 2) -> None:
+    def __init__(
+        self, dt: float, tau: float, T: float, N_batch: int, N_in: int = 16, N_out: int = 2
+    ) -> None:
         super().__init__(N_in, N_out, dt, tau, T, N_batch)
 
     def library_task(self) -> LibraryCategory:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""
         return LibraryCategory(
-            dt=self.dt, tau=self.tau, T=self.T, N_batch=self.N_batch, N_in=self.N_in, N_out=self.N_out, psychrnn_compat=True
+            dt=self.dt,
+            tau=self.tau,
+            T=self.T,
+            N_batch=self.N_batch,
+            N_in=self.N_in,
+            N_out=self.N_out,
+            psychrnn_compat=True,
         )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
@@ -64,7 +72,9 @@ class MatchToCategory(VectorisedTask):
             "stim_noise": 0.1,
         }
 
-    def trial_function(self, time: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def trial_function(
+        self, time: float, params: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(x_t, y_t, mask_t)`` at ``time`` ms of the trial described by ``params``."""
         x_t = params["stim_noise"] / (2 * self.dt) * np.random.randn(self.N_in)
         y_t = np.zeros(self.N_out)

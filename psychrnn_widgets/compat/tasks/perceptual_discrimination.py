@@ -36,7 +36,13 @@ class PerceptualDiscrimination(VectorisedTask):
     __slots__ = ()
 
     def __init__(
-        self, dt: float, tau: float, T: float, N_batch: int, coherence: float | None = None, direction: int | None = None
+        self,
+        dt: float,
+        tau: float,
+        T: float,
+        N_batch: int,
+        coherence: float | None = None,
+        direction: int | None = None,
     ) -> None:
         super().__init__(2, 2, dt, tau, T, N_batch)
         self.coherence = coherence
@@ -47,7 +53,12 @@ class PerceptualDiscrimination(VectorisedTask):
     def library_task(self) -> LibraryDiscrimination:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""
         return LibraryDiscrimination(
-            dt=self.dt, tau=self.tau, T=self.T, N_batch=self.N_batch, coherence=self.coherence, psychrnn_compat=True
+            dt=self.dt,
+            tau=self.tau,
+            T=self.T,
+            N_batch=self.N_batch,
+            coherence=self.coherence,
+            psychrnn_compat=True,
         )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
@@ -63,7 +74,9 @@ class PerceptualDiscrimination(VectorisedTask):
 
     def generate_trial_params(self, batch: int, trial: int) -> dict[str, Any]:
         """Draw one trial's coherence, direction, onset U[0, T/2) and duration U[T/8, 3T/8) with np.random."""
-        coherence = np.random.choice([0.1, 0.3, 0.5, 0.7]) if self.coherence is None else self.coherence
+        coherence = (
+            np.random.choice([0.1, 0.3, 0.5, 0.7]) if self.coherence is None else self.coherence
+        )
         return {
             "coherence": coherence,
             "direction": int(np.random.choice([0, 1])),
@@ -72,7 +85,9 @@ class PerceptualDiscrimination(VectorisedTask):
             "stim_duration": np.random.random() * self.T / 4.0 + self.T / 8.0,
         }
 
-    def trial_function(self, time: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def trial_function(
+        self, time: float, params: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(x_t, y_t, mask_t)`` at ``time`` ms of the trial described by ``params``."""
         x_t = psychrnn_noise_std(self.dt, params["stim_noise"]) * np.random.randn(self.N_in)
         y_t = np.zeros(self.N_out)

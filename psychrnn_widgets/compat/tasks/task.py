@@ -43,9 +43,11 @@ class Task(abc.ABC):
     returns ``__dict__`` itself, as in PsychRNN) holds only plain values and can be copied.
     """
 
-    __slots__ = ("_batch_generator", "__dict__", "__weakref__")
+    __slots__ = ("__dict__", "__weakref__", "_batch_generator")
 
-    def __init__(self, N_in: int, N_out: int, dt: float, tau: float, T: float, N_batch: int) -> None:
+    def __init__(
+        self, N_in: int, N_out: int, dt: float, tau: float, T: float, N_batch: int
+    ) -> None:
         self.N_batch = N_batch
         self.N_in = N_in
         self.N_out = N_out
@@ -69,10 +71,14 @@ class Task(abc.ABC):
         """Return the parameters of trial ``trial`` of batch ``batch`` (both counted from PsychRNN's origin)."""
 
     @abc.abstractmethod
-    def trial_function(self, time: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def trial_function(
+        self, time: float, params: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(x_t (N_in,), y_t (N_out,), mask_t (N_out,))`` at ``time`` ms of one trial."""
 
-    def accuracy_function(self, correct_output: np.ndarray, test_output: np.ndarray, output_mask: np.ndarray) -> Any:
+    def accuracy_function(
+        self, correct_output: np.ndarray, test_output: np.ndarray, output_mask: np.ndarray
+    ) -> Any:
         """Return the accuracy of ``test_output``; the base class has none and returns None."""
         return None
 
