@@ -2,7 +2,7 @@
 
 Both sides build batches with the same parameters (dt 10 ms, tau 100 ms, T 2000 ms, the tasks'
 default options) at each batch size. PsychRNN runs in its own virtual environment (see
-``psychrnn_env.py``) as a worker process that stays up for the whole run, and the two sides take
+``psychrnn_env.py``) as a worker process that stays up for the whole run. The two sides take
 turns, switching which goes first every round, so that a change in machine load hits both. Each
 turn is a block of batches lasting about as long as one PsychRNN batch, and its time per batch is
 the block's mean, so both sides average the machine's load over similar stretches of time. Each
@@ -32,7 +32,7 @@ import numpy as np
 from psychrnn_widgets.tasks import DelayedDiscrimination, MatchToCategory, PerceptualDiscrimination
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from psychrnn_env import psychrnn_python  # noqa: E402
+from psychrnn_env import psychrnn_python
 
 TASKS = {
     "PerceptualDiscrimination": PerceptualDiscrimination,

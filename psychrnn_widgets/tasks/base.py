@@ -134,7 +134,7 @@ class Task(abc.ABC):
     def _check_values(self, values: dict[str, Any]) -> None:
         """Check rules that involve several parameters; raise InvalidParameterError on the first broken one.
 
-        ``values`` is the complete candidate set; ``self`` still holds the old values.
+        ``values`` is the complete candidate set; ``self`` still contains the old values.
         """
         dt, tau, T = values["dt"], values["tau"], values["T"]
         if not tau > dt:

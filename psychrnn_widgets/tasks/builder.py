@@ -1,6 +1,6 @@
 """``TrialBuilder``: fill named periods and channels of a whole batch with a few NumPy calls.
 
-Example, a task that asks for the sign of a noisy input (``self`` is the task)::
+Example, a task whose network reports the sign of a noisy input (``self`` is the task)::
 
     def _generate(self, rng):
         trials = TrialBuilder(self, rng)
@@ -98,6 +98,21 @@ class TrialBuilder:
         start = ms_to_step(start_ms, self.dt, self.N_steps)
         end = ms_to_step(end_ms, self.dt, self.N_steps)
         return self.add_period_steps(name, start, end)
+
+    def add_consecutive_periods(self, names: Sequence[str], boundaries_ms: Any) -> None:
+        """Add periods that follow one another, from boundaries in ms.
+
+        ``boundaries_ms`` has shape (len(names) + 1,) or (N_batch, len(names) + 1); period ``i``
+        runs from boundary ``i`` to boundary ``i + 1``.
+        """
+        steps = ms_to_step(boundaries_ms, self.dt, self.N_steps)
+        if steps.shape[-1] != len(names) + 1:
+            raise ValueError(
+                f"{len(names)} periods need {len(names) + 1} boundaries, got {steps.shape[-1]}"
+            )
+        steps = np.broadcast_to(steps, (self.N_batch, len(names) + 1))
+        for index, name in enumerate(names):
+            self.add_period_steps(name, steps[:, index], steps[:, index + 1])
 
     def add_period_steps(self, name: str, start: Any, end: Any) -> np.ndarray:
         """Add period ``name`` from step indices ``[start, end)``; return its ``(N_batch, 2)`` bounds."""

@@ -38,7 +38,7 @@ class ContextDependentIntegration(Task):
 
     Two noisy streams (``motion`` and ``color``) each carry a signed coherence as their mean from
     ``stim_onset`` for ``stim_duration``. A context cue (input ``context_motion`` or
-    ``context_color``, 1 for the whole trial) says which stream counts. After ``delay_duration``
+    ``context_color``, 1 for the whole trial) selects the stream that counts. After ``delay_duration``
     the ``go`` input turns on until the end of the trial; from then the target is 1 on output
     ``choice`` (1 if the relevant coherence is positive, else 0) and 0 on the other. Before the go
     cue both targets are 0, and the mask is 1 everywhere. Noise ``stim_noise * sqrt(10 ms / dt)``

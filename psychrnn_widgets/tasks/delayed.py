@@ -149,10 +149,13 @@ class DelayedDiscrimination(Task):
         f2 = np.where(choice == 0, pair[:, 1], pair[:, 0])
 
         trials = TrialBuilder(self, rng)
-        start = np.zeros(B)
-        for name, period, _ in EPOCHS:
-            trials.add_period(period, start, start + lengths[name])
-            start = start + lengths[name]
+        boundaries = np.zeros((B, len(EPOCHS) + 1))
+        np.cumsum(
+            np.stack([lengths[name] for name, _, _ in EPOCHS], axis=1),
+            axis=1,
+            out=boundaries[:, 1:],
+        )
+        trials.add_consecutive_periods([period for _, period, _ in EPOCHS], boundaries)
 
         for period, frequency in (("stimulus_1", f1), ("stimulus_2", f2)):
             trials.set_input(0, period, 0.4 + 0.8 * (frequency - F_MIN) / (F_MAX - F_MIN))

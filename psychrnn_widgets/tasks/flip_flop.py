@@ -26,7 +26,7 @@ class FlipFlop(Task):
     ``pulse_duration`` (at least one step). Every bit gets a first pulse at a time drawn from
     ``U[0, T/4)``; after it, a new pulse starts at each step with probability
     ``pulse_rate * dt / 1000``. The target of bit k switches to the sign of each pulse at its
-    first step and holds it; the mask of bit k is 1 from its first pulse on, because before it
+    first step and keeps it; the mask of bit k is 1 from its first pulse on, because before it
     the bit has no defined state. Input noise ``stim_noise * sqrt(10 ms / dt)`` per step.
 
     Periods: ``fixation`` (before any pulse), ``memory`` (from the first pulse on any bit).

@@ -1,4 +1,4 @@
-"""Delayed match-to-sample: say whether a test stimulus is the one shown before a delay."""
+"""Delayed match-to-sample: report whether a test stimulus is the one shown before a delay."""
 
 from __future__ import annotations
 

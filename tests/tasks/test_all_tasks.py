@@ -104,3 +104,17 @@ def test_no_tensorflow_import():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_neurogym_missing_message(monkeypatch):
+    import sys
+
+    from psychrnn_widgets.tasks import from_neurogym
+
+    # None in sys.modules makes the import fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "neurogym", None)
+    with pytest.raises(ImportError) as info:
+        from_neurogym("PerceptualDecisionMaking-v0")
+    assert str(info.value) == (
+        "from_neurogym needs the optional neurogym package: pip install 'psychrnn_widgets[neurogym]'"
+    )

@@ -265,3 +265,13 @@ def test_builder_input_pattern():
         ValueError, match=r"an input pattern must have shape \(2, 1\), got \(2, 3\)"
     ):
         trials.add_input_pattern("stimulus", np.zeros((2, 3)))
+
+
+def test_builder_consecutive_periods():
+    task = SignTask(N_batch=2, dt=100, tau=200)
+    trials = TrialBuilder(task, np.random.default_rng(0))
+    trials.add_consecutive_periods(["a", "b"], [[0.0, 200.0, 500.0], [100.0, 300.0, 1000.0]])
+    assert trials.periods["a"].tolist() == [[0, 2], [1, 3]]
+    assert trials.periods["b"].tolist() == [[2, 5], [3, 10]]
+    with pytest.raises(ValueError, match="2 periods need 3 boundaries, got 2"):
+        trials.add_consecutive_periods(["a", "b"], [0.0, 100.0])

@@ -71,7 +71,7 @@ def test_accuracy_and_psychometric():
     batch = task.generate_batch(2)
     assert task.accuracy(batch.targets, batch) == 1.0
     assert task.accuracy(noise_outputs(batch), batch) == pytest.approx(0.5, abs=0.03)
-    # Answering from the irrelevant stream is right only where both streams agree in sign.
+    # A choice from the irrelevant stream is correct only where both streams agree in sign.
     wrong_stream = np.zeros_like(batch.targets)
     irrelevant = np.where(
         batch.conditions["context"] == 0,

@@ -74,7 +74,7 @@ def test_psychometric():
     task = ReadySetGo(N_batch=200)
     batch = task.generate_batch(4)
     set_step = batch.periods["production"][:, :1]
-    # Always answer 640 ms after set: right only for 560, 640 and 720 ms within 15 %.
+    # Always respond 640 ms after set: correct only for 560, 640 and 720 ms within 15 %.
     outputs = (np.arange(batch.N_steps)[None, :] >= set_step + 64).astype(float)[:, :, None]
     curve = task.psychometric(outputs, batch)
     assert curve.variable == "interval"
