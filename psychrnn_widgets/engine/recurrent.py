@@ -130,8 +130,8 @@ class GRU(_GatedNetwork):
     """Gated recurrent unit network.
 
     ``z = sigmoid([h, x] W_z + b_z)``, ``r = sigmoid([h, x] W_r + b_r)``,
-    ``n = tanh([r h, x] W_h + b_h)``, ``h = (1 - z) h + z n`` (the reset gate acts before the
-    matmul, as in Cho et al. 2014). Gate matrices start from N(0, 0.1²), biases at 0 and
+    ``n = tanh([r h, x] W_h + b_h)``, ``h = (1 - z) h + z n`` (the reset gate scales h before
+    the matmul). Gate matrices start from N(0, 0.1²), biases at 0 and
     ``init_state`` (1, N_rec) from N(0, 0.1²).
     """
 
