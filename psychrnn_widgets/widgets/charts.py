@@ -7,6 +7,7 @@ throttled updater calls their ``update`` methods.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,24 @@ def _stage_lines(
     return np.asarray(xs, float), np.asarray(ys, float)
 
 
+def log_ticks(low: float, high: float) -> np.ndarray:
+    """Return 1-2-5 tick values between ``low`` and ``high`` (positive), at most about six.
+
+    bqplot labels every tick that d3 makes for a log scale, which overlap within one decade.
+    """
+    if not (0 < low <= high):
+        return np.array([])
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    for multipliers in ((1, 2, 5), (1,)):
+        ticks = [m * 10.0**k for k in range(first, last + 1) for m in multipliers]
+        inside = [t for t in ticks if low <= t <= high]
+        if len(inside) <= 6:
+            break
+    if len(inside) < 2:
+        inside = sorted({float(f"{low:.2g}"), float(f"{high:.2g}")})
+    return np.asarray(inside)
+
+
 class _CurveChart(widgets.VBox):
     """A value against trials, with vertical marks where the curriculum stage changed."""
 
@@ -63,10 +82,9 @@ class _CurveChart(widgets.VBox):
             x=np.zeros((1, 0)), y=np.zeros((1, 0)), scales=scales, colors=["#888"],
             line_style="dashed",
         )
-        axes = [
-            bqplot.Axis(scale=self._x_scale, label="trials", num_ticks=4),
-            bqplot.Axis(scale=self._y_scale, label=y_label, side="left"),
-        ]
+        self._y_axis = bqplot.Axis(scale=self._y_scale, label=y_label, side="left",
+                                   tick_format=".2g")
+        axes = [bqplot.Axis(scale=self._x_scale, label="trials", num_ticks=4), self._y_axis]
         self.figure = make_figure([self.line, self.stages], axes, title, f"{css_class}-figure")
         self.children = [self.figure]
 
@@ -95,6 +113,7 @@ class LossChart(_CurveChart):
         keep = np.isfinite(loss) & (loss > 0)
         trials, loss = trials[keep], loss[keep]
         low, high = (float(loss.min()), float(loss.max())) if len(loss) else (1e-3, 1.0)
+        self._y_axis.tick_values = log_ticks(low, high)
         self._set(trials, loss, stage_changes, low, high)
 
 
@@ -135,10 +154,10 @@ class WeightHeatmap(widgets.VBox):
         axes = [
             bqplot.Axis(scale=x_scale, label="from unit", num_ticks=3),
             bqplot.Axis(scale=y_scale, label="to unit", side="left", num_ticks=3),
-            bqplot.ColorAxis(scale=self._color, side="right", num_ticks=3),
         ]
-        self.figure = make_figure([self.mark], axes, title, "prw-weight-figure", "320px", "280px")
-        self.figure.fig_margin = dict(top=30, bottom=40, left=55, right=60)
+        # The colour range goes into the title: a ColorAxis this small drew overlapping labels.
+        self._title = title
+        self.figure = make_figure([self.mark], axes, title, "prw-weight-figure", "300px", "280px")
         self.children = [self.figure]
 
     def update(self, weights: Any) -> None:
@@ -155,6 +174,7 @@ class WeightHeatmap(widgets.VBox):
         with self._color.hold_sync():
             self._color.min = -limit
             self._color.max = limit
+        self.figure.title = f"{self._title}, blue +{limit:.2g}, red -{limit:.2g}"
         self.shape = (rows, columns)
 
 

@@ -134,8 +134,10 @@ class LiveView:
             elif event.kind in ("stopped", "finished"):
                 text = event.message or f"training {event.kind}"
                 self.status.show(f"{text[0].upper()}{text[1:]}.")
-            elif event.kind == "started":
+            elif event.kind in ("started", "resumed"):
                 self.status.show("Training…", "busy")
+            elif event.kind == "paused":
+                self.status.show(f"Paused after {event.update} updates.")
             if event.kind in _ENDED:
                 # The last progress event may predate the end; draw the final weights too.
                 self._traces_dirty = True

@@ -57,6 +57,7 @@ def test_train_pause_step_resume_stop(make_dashboard):
     paused_at = dashboard.trainer.updates
     time.sleep(0.3)
     assert dashboard.trainer.updates == paused_at
+    assert wait_until(lambda: dashboard.status.message == f"Paused after {paused_at} updates.", 1)
 
     click(dashboard, "Step")
     assert wait_until(lambda: dashboard.trainer.updates == paused_at + 1, 5)
@@ -106,6 +107,12 @@ def test_chart_data_grows_while_training(make_dashboard):
     np.testing.assert_allclose(dashboard.live.loss_chart.line.y, history.loss)
     np.testing.assert_array_equal(dashboard.live.loss_chart.line.x, history.trials)
     assert dashboard.controls.trials == history.trials[-1]
+    live = dashboard.live
+    outputs, _ = dashboard.network.run(live.heldout.inputs, seed=0)
+    curve = live.heldout_task.psychometric(outputs, live.heldout)
+    np.testing.assert_array_equal(live.psychometric.line.x, curve.levels)
+    np.testing.assert_array_equal(live.psychometric.line.y, curve.choice_fraction)
+    np.testing.assert_allclose(live.traces.panels[0]["outputs"].y, outputs[0].T)
 
 
 def test_curriculum_advances(make_dashboard):

@@ -101,6 +101,14 @@ def test_loss_chart_drops_bad_values_and_marks_stages():
     assert chart.points == 2
 
 
+def test_loss_chart_log_ticks():
+    chart = LossChart()
+    chart.update([0, 1, 2], [0.3, 0.1, 0.03])
+    np.testing.assert_allclose(chart._y_axis.tick_values, [0.05, 0.1, 0.2])
+    chart.update([0, 1], [20.0, 1e-4])
+    np.testing.assert_allclose(chart._y_axis.tick_values, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0])
+
+
 def test_accuracy_chart_skips_unevaluated():
     chart = AccuracyChart()
     chart.update([0, 1, 2], [float("nan"), 0.25, 0.75])
@@ -114,6 +122,7 @@ def test_weight_heatmap_symmetric_scale():
     assert chart.shape == (2, 3)
     assert chart.mark.color.tolist() == weights.tolist()
     assert (chart._color.min, chart._color.max) == (-2.0, 2.0)
+    assert chart.figure.title == "W_rec, blue +2, red -2"
 
 
 def test_psychometric_sorted_and_hidden():
