@@ -47,9 +47,13 @@ class MatchToCategory(Task):
 
     Notes
     -----
-    Fix relative to PsychRNN 1.0.0, undone by ``psychrnn_compat=True``: PsychRNN spaces the
-    preferred angles with ``linspace(0, 2 pi, N_in)``, which includes both 0 and 2 pi, so the first
-    and last input channels carry the same signal. Here ``phi_k = 2 pi k / N_in``.
+    Fixes relative to PsychRNN 1.0.0, undone by ``psychrnn_compat=True``:
+
+    * PsychRNN spaces the preferred angles with ``linspace(0, 2 pi, N_in)``, which includes both 0
+      and 2 pi, so the first and last input channels carry the same signal. Here
+      ``phi_k = 2 pi k / N_in``.
+    * PsychRNN cuts trials at T even when the decision epoch then ends early or is empty. Here the
+      three epochs must fit in T.
     """
 
     name = "match_to_category"
@@ -104,7 +108,8 @@ class MatchToCategory(Task):
                     values[name],
                 )
         total = values["onset_time"] + values["input_duration"] + values["output_duration"]
-        if total > T * (1 + 1e-9):
+        # PsychRNN cuts such trials at T, even to an empty decision epoch; compat mode keeps that.
+        if total > T * (1 + 1e-9) and not values["psychrnn_compat"]:
             raise InvalidParameterError(
                 "T",
                 f"T must be at least onset_time + input_duration + output_duration "

@@ -118,3 +118,15 @@ def test_neurogym_missing_message(monkeypatch):
     assert str(info.value) == (
         "from_neurogym needs the optional neurogym package: pip install 'psychrnn_widgets[neurogym]'"
     )
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_copy_and_pickle(name):
+    import copy
+    import pickle
+
+    task = TASKS[name](N_batch=3)
+    for clone in (copy.deepcopy(task), pickle.loads(pickle.dumps(task))):
+        assert clone == task
+        assert clone is not task
+        np.testing.assert_array_equal(clone.generate_batch(1).inputs, task.generate_batch(1).inputs)

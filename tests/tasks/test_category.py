@@ -140,3 +140,10 @@ def test_valid_ranges(dt, n_in, n_out, extra, compat, seed):
         psychrnn_compat=compat,
     )
     assert_valid_batch(task, task.generate_batch(seed))
+
+
+def test_compat_allows_short_trials():
+    task = MatchToCategory(T=1500, N_batch=4, psychrnn_compat=True)
+    batch = task.generate_batch(0)
+    assert batch.periods["decision"].tolist() == [[120, 150]] * 4
+    assert batch.mask.sum() == 4 * 30 * 2
