@@ -95,15 +95,15 @@ def test_wrong_output_shape_rejected(name):
         task.accuracy(np.zeros((4, 3)), batch)
 
 
-def test_no_tensorflow_import():
+def test_no_heavy_imports():
     import subprocess
     import sys
 
-    code = "import sys, psychrnn_widgets.tasks; print('tensorflow' in sys.modules)"
+    code = "import sys, psychrnn_widgets.tasks; print('tensorflow' in sys.modules, 'neurogym' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"
 
 
 def test_neurogym_missing_message(monkeypatch):
