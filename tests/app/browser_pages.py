@@ -41,7 +41,7 @@ def open_page(browser, url: str, ready_selector: str):
     page = context.new_page()
     page.set_default_timeout(INTERACTION_TIMEOUT_MS)
     started = time.monotonic()
-    page.goto(url)
+    page.goto(url, timeout=FIRST_RENDER_TIMEOUT_MS)
     page.wait_for_selector(ready_selector, timeout=FIRST_RENDER_TIMEOUT_MS)
     return context, page, time.monotonic() - started
 
