@@ -30,7 +30,7 @@ class FlipFlop(Task):
     the bit has no defined state. Input noise ``stim_noise * sqrt(10 ms / dt)`` per step.
 
     Periods: ``fixation`` (before any pulse), ``memory`` (from the first pulse on any bit).
-    Conditions: ``n_pulses`` (all bits), ``first_pulse_time`` (shape (N_batch, N_bits), ms).
+    Conditions: ``n_pulses`` (all bits) and ``first_pulse_time_k`` for each bit k (ms).
     Accuracy: fraction of masked entries where the output has the target's sign.
     """
 
@@ -124,7 +124,8 @@ class FlipFlop(Task):
         trials.add_input_noise(white_noise_std(self.dt, self.stim_noise))
 
         trials.set_condition("n_pulses", starts.sum(axis=(1, 2)))
-        trials.conditions["first_pulse_time"] = first * self.dt
+        for bit in range(bits):
+            trials.set_condition(f"first_pulse_time_{bit}", first[:, bit] * self.dt)
         return trials.build()
 
     def accuracy(self, outputs: np.ndarray, batch: TrialBatch) -> float:

@@ -33,8 +33,10 @@ def test_structure():
     assert set(np.unique(batch.inputs)) <= {-1.0, 0.0, 1.0}
     np.testing.assert_array_equal(batch.targets, _last_pulse_reference(batch.inputs))
     np.testing.assert_array_equal(batch.mask == 1.0, batch.targets != 0.0)
-    first = batch.conditions["first_pulse_time"] / 10.0
-    assert batch.conditions["first_pulse_time"].shape == (20, 3)
+    first = (
+        np.stack([batch.conditions[f"first_pulse_time_{bit}"] for bit in range(3)], axis=1) / 10.0
+    )
+    assert batch.conditions["first_pulse_time_0"].shape == (20,)
     assert np.all(first <= 50)
     np.testing.assert_array_equal(batch.periods["memory"][:, 0], first.min(axis=1))
     # Each pulse lasts 3 steps unless a newer pulse starts.
@@ -46,7 +48,7 @@ def test_pulse_rate():
     batch = FlipFlop(N_batch=400, pulse_rate=5.0, T=4000.0, stim_noise=0.0).generate_batch(1)
     # Expected count: one first pulse per bit, then 5 per second for the rest of the trial.
     mean_pulses = batch.conditions["n_pulses"].mean()
-    first = batch.conditions["first_pulse_time"]
+    first = np.stack([batch.conditions[f"first_pulse_time_{bit}"] for bit in range(3)], axis=1)
     expected = 3 + 5.0 * ((4000.0 - first - 10.0) / 1000.0).sum(axis=1).mean()
     assert mean_pulses == pytest.approx(expected, rel=0.03)
 
