@@ -103,6 +103,9 @@ class RNN(abc.ABC):
         self.rec_noise = params.get("rec_noise", 0.0)
         self.load_weights_path = params.get("load_weights_path")
 
+        # PsychRNN checks these when it builds the graph; here the constructor is the build.
+        self._loss_function = LossFunction(params)
+        self._regularizer = Regularizer(params)
         self.initializer = self._choose_initializer(params)
         self.dale_ratio = self.initializer.get_dale_ratio()
         self.transfer_function = self._choose_transfer_function(params)
@@ -291,8 +294,8 @@ class RNN(abc.ABC):
         self.x, self.y, self.output_mask = x, y, output_mask
         try:
             self.predictions, self.states = self.forward_pass()
-            loss = LossFunction(self.params).set_model_loss(self)
-            reg = Regularizer(self.params).set_model_regularization(self)
+            loss = self._loss_function.set_model_loss(self)
+            reg = self._regularizer.set_model_regularization(self)
             return loss + reg
         finally:
             self.x = self.y = self.output_mask = None
