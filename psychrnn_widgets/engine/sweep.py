@@ -1,0 +1,369 @@
+"""Parameter sweeps: train one network per grid point and seed, in worker processes or on Dask.
+
+``sweep(base, grid, seeds, out_dir)`` trains the cartesian product of ``grid`` and ``seeds``.
+Each run saves ``<out_dir>/<run_id>/network.npz`` (weights, config, seed and history) and then
+``metrics.json``; a re-run of the same sweep reads finished runs back instead of training them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import numbers
+import os
+import sys
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from psychrnn_widgets.engine._sweep_run import (
+    METRICS_FILE,
+    NETWORK_FILE,
+    STARTED_FILE,
+    configure_worker,
+    read_json,
+    run_one,
+    write_json_atomic,
+)
+from psychrnn_widgets.engine._sweep_spec import (
+    RunSpec,
+    SweepBase,
+    check_seeds,
+    expand_runs,
+    json_safe,
+)
+from psychrnn_widgets.errors import InvalidParameterError
+
+__all__ = ["sweep", "SweepBase", "SweepUpdate", "RESULT_COLUMNS", "UPDATE_KINDS"]
+
+logger = logging.getLogger(__name__)
+
+# Columns after the grid settings, in this order.
+RESULT_COLUMNS = (
+    "seed",
+    "status",
+    "final_loss",
+    "accuracy",
+    "updates_to_criterion",
+    "updates",
+    "trials",
+    "wall_time_s",
+    "path",
+    "error",
+    "run_id",
+    "resumed",
+)
+
+UPDATE_KINDS = ("started", "running", "finished", "failed", "skipped", "done")
+
+
+@dataclass(frozen=True)
+class SweepUpdate:
+    """A change in a sweep's progress, sent to the ``progress`` callback of :func:`sweep`.
+
+    ``kind`` is ``"started"`` (once, before any run; ``run_id`` is None), ``"running"`` (a
+    worker began the run), ``"finished"``, ``"failed"`` (also for a failure read back from an
+    earlier sweep when ``retry_failed`` is False), ``"skipped"`` (finished in an earlier sweep)
+    or ``"done"`` (once, at the end). ``total`` is the number of runs in the sweep.
+    """
+
+    kind: str
+    total: int
+    run_id: str | None = None
+    settings: Mapping[str, Any] | None = None
+    seed: int | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in UPDATE_KINDS:
+            raise InvalidParameterError(
+                "kind", f"kind must be one of {', '.join(UPDATE_KINDS)} (got kind={self.kind!r})", self.kind
+            )
+
+
+def _as_base(base: SweepBase | Mapping[str, Any]) -> SweepBase:
+    if isinstance(base, SweepBase):
+        return base
+    if isinstance(base, Mapping):
+        return SweepBase.from_dict(base)
+    raise InvalidParameterError(
+        "base", f"base must be a SweepBase or a dict of its fields (got {type(base).__name__})", base
+    )
+
+
+def _check_count(name: str, value: Any, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        extra = " or None" if allow_none else ""
+        raise InvalidParameterError(
+            name, f"{name} must be an integer of at least 1{extra} (got {name}={value!r})", value
+        )
+
+
+def _resolve_executor(
+    executor: Any, pending: int, max_workers: int | None, tf_threads: int | None
+) -> tuple[cf.Executor, bool]:
+    """Return the executor to submit to and whether this sweep owns (and so shuts down) it."""
+    if executor is None:
+        workers = min(pending, max_workers or os.cpu_count() or 1)
+        # spawn, not fork: a forked child would inherit the parent's TensorFlow runtime and
+        # threads (fork is unsafe with threads), and spawn is the only start method everywhere.
+        pool = cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=configure_worker,
+            initargs=(tf_threads,),
+        )
+        logger.info("sweep starts %d worker processes", workers)
+        return pool, True
+    # A dask.distributed.Client is not a concurrent.futures.Executor, but its get_executor()
+    # returns one. Checked by module name so that Dask stays an optional dependency.
+    if type(executor).__module__.startswith("distributed") and hasattr(executor, "get_executor"):
+        return executor.get_executor(pure=False), False
+    if isinstance(executor, cf.Executor):
+        return executor, False
+    raise InvalidParameterError(
+        "executor",
+        "executor must be None, a dask.distributed.Client or a concurrent.futures.Executor "
+        f"(got {type(executor).__name__})",
+        executor,
+    )
+
+
+def _finished_row(run: RunSpec, out_dir: Path, retry_failed: bool) -> dict[str, Any] | None:
+    """Return the saved row of a run that needs no training, or None."""
+    metrics = read_json(out_dir / run.run_id / METRICS_FILE)
+    if metrics is None:
+        return None
+    finished = metrics.get("status") == "finished" and (out_dir / run.run_id / NETWORK_FILE).exists()
+    if finished or (metrics.get("status") == "failed" and not retry_failed):
+        return {column: metrics.get(column) for column in RESULT_COLUMNS if column != "resumed"}
+    return None
+
+
+class _Reporter:
+    """Send :class:`SweepUpdate` objects to the user's callback; log its errors, never raise."""
+
+    def __init__(self, callback: Callable[[SweepUpdate], Any] | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+
+    def send(self, kind: str, run: RunSpec | None = None, error: str | None = None) -> None:
+        if self.callback is None:
+            return
+        update = SweepUpdate(
+            kind=kind,
+            total=self.total,
+            run_id=None if run is None else run.run_id,
+            settings=None if run is None else dict(run.settings),
+            seed=None if run is None else run.seed,
+            error=error,
+        )
+        try:
+            self.callback(update)
+        except Exception:  # noqa: BLE001 - a broken progress display must not stop the sweep
+            logger.exception("sweep progress callback %r raised on a %r update", self.callback, kind)
+
+
+def _error_row(run: RunSpec, error: BaseException) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "seed": run.seed,
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}",
+    }
+
+
+def _collect(
+    futures: dict[cf.Future, RunSpec],
+    out_dir: Path,
+    reporter: _Reporter,
+    rows: dict[str, dict[str, Any]],
+    poll_interval: float,
+) -> None:
+    """Wait for every future, reporting runs as they start and end."""
+    waiting = set(futures)
+    started: set[str] = set()
+    while waiting:
+        done, waiting = cf.wait(waiting, timeout=poll_interval, return_when=cf.FIRST_COMPLETED)
+        # A worker writes started.json as its first step, which is the only start signal that
+        # every executor gives (a process pool marks queued calls as running too early).
+        for future in waiting:
+            run = futures[future]
+            if run.run_id not in started and (out_dir / run.run_id / STARTED_FILE).exists():
+                started.add(run.run_id)
+                reporter.send("running", run)
+        for future in done:
+            run = futures[future]
+            if run.run_id not in started:
+                started.add(run.run_id)
+                reporter.send("running", run)
+            try:
+                row = future.result()
+            except Exception as error:  # noqa: BLE001 - a lost worker fails its run, not the sweep
+                logger.error("sweep run %s failed in its executor: %s", run.run_id, error)
+                row = _error_row(run, error)
+            rows[run.run_id] = row
+            reporter.send(row["status"], run, row.get("error"))
+
+
+def sweep(
+    base: SweepBase | Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    seeds: Sequence[int] | int,
+    out_dir: str | os.PathLike[str],
+    executor: Any = None,
+    *,
+    max_workers: int | None = None,
+    tf_threads: int | None = 1,
+    progress: Callable[[SweepUpdate], Any] | None = None,
+    retry_failed: bool = True,
+    poll_interval: float = 0.25,
+) -> Any:
+    """Train one network per combination of ``grid`` values and ``seeds``; return a table.
+
+    Parameters
+    ----------
+    base : SweepBase or dict
+        The run every grid point starts from: task name and values, network and training
+        settings, with a stop rule (``training`` ``max_updates`` or ``max_trials``).
+    grid : dict of str to list
+        Setting name to the values to try. Names are plain (``"dale_ratio"``,
+        ``"coherence"``, ``"learning_rate"``, ``"task"``) or dotted (``"network.rec_noise"``,
+        ``"task.T"``, ``"training.L2_rec"``). Plain ``dt`` and ``tau`` set the task, which
+        the network copies. An empty dict sweeps seeds only.
+    seeds : list of int or int
+        Each seed sets both the network's initial weights and the trainer's batches and noise.
+    out_dir : path
+        Folder of the results: one sub-folder per run, named by its settings and a digest.
+    executor : None, dask.distributed.Client or concurrent.futures.Executor
+        Where runs execute. None starts spawned worker processes on this machine and shuts
+        them down at the end; a given executor is used and left running.
+    max_workers : int or None
+        Local worker processes (None: one per CPU core, at most one per run). Ignored when
+        ``executor`` is given.
+    tf_threads : int or None, default 1
+        TensorFlow intra-op and inter-op threads per worker, so N workers keep N cores busy.
+        None leaves TensorFlow's defaults.
+    progress : callable or None
+        Called with a :class:`SweepUpdate` from this thread as runs start and end, for example
+        a :class:`psychrnn_widgets.widgets.sweep_progress.SweepProgress`.
+    retry_failed : bool, default True
+        Train runs that failed in an earlier sweep again; False reports their saved error.
+    poll_interval : float, default 0.25
+        Seconds between checks for runs that have started.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run in grid order (seeds innermost): one column per grid setting, then
+        ``seed``, ``status`` ("finished" or "failed"), ``final_loss`` (last training loss),
+        ``accuracy`` (on a held-out batch), ``updates_to_criterion`` (first update whose
+        accuracy reached ``performance_cutoff``; NaN when it was not reached or not set),
+        ``updates``, ``trials``, ``wall_time_s`` (build, train, evaluate and save), ``path``
+        (the weight file), ``error``, ``run_id`` and ``resumed`` (True when read back from an
+        earlier sweep).
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any run starts, for an unknown grid name (with a "did you mean" hint), bad seeds,
+        a missing stop rule or an unsupported executor. A bad setting *value* fails only the
+        runs that use it: their rows have status "failed" and the error message.
+
+    Notes
+    -----
+    Every worker must be able to import this package and write to ``out_dir``; on a
+    multi-machine Dask cluster that means a shared file system. A script that runs a local
+    sweep needs the ``if __name__ == "__main__":`` guard, because spawned workers import it.
+    If a local worker process dies (killed for memory, say), the process pool breaks and every
+    run not yet finished is reported as failed; running the sweep again resumes it.
+    """
+    base = _as_base(base)
+    runs = expand_runs(base, grid, seeds)
+    _check_count("max_workers", max_workers, allow_none=True)
+    if tf_threads is not None:
+        _check_count("tf_threads", tf_threads, allow_none=False)
+    if not isinstance(retry_failed, bool):
+        raise InvalidParameterError(
+            "retry_failed", f"retry_failed must be True or False (got {retry_failed!r})", retry_failed
+        )
+    if progress is not None and not callable(progress):
+        raise InvalidParameterError("progress", f"progress must be callable or None (got {progress!r})", progress)
+    import pandas as pd
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        out / "sweep.json",
+        {"base": base.to_dict(), "grid": json_safe(dict(grid)), "seeds": check_seeds(seeds)},
+    )
+
+    reporter = _Reporter(progress, len(runs))
+    reporter.send("started")
+    rows: dict[str, dict[str, Any]] = {}
+    pending: list[RunSpec] = []
+    for run in runs:
+        row = _finished_row(run, out, retry_failed)
+        if row is None:
+            pending.append(run)
+        else:
+            rows[run.run_id] = {**row, "resumed": True}
+            reporter.send("skipped" if row["status"] == "finished" else "failed", run, row.get("error"))
+    logger.info("sweep of %d runs: %d to train, %d read back from %s", len(runs), len(pending), len(runs) - len(pending), out)
+
+    if pending:
+        pool, owned = _resolve_executor(executor, len(pending), max_workers, tf_threads)
+        futures: dict[cf.Future, RunSpec] = {}
+        try:
+            for run in pending:
+                futures[pool.submit(run_one, run.to_dict(), str(out), tf_threads)] = run
+            _collect(futures, out, reporter, rows, poll_interval)
+        except BaseException:
+            # Interrupted (KeyboardInterrupt included): drop queued runs. Finished runs are
+            # saved already, so the next sweep resumes from them.
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            if owned:
+                pool.shutdown(wait=True, cancel_futures=True)
+    reporter.send("done")
+    return _table(runs, rows, pd)
+
+
+def _table(runs: list[RunSpec], rows: dict[str, dict[str, Any]], pd: Any) -> Any:
+    names = list(runs[0].settings) if runs else []
+    records = []
+    for run in runs:
+        row = rows[run.run_id]
+        record = {name: run.settings[name] for name in names}
+        for column in RESULT_COLUMNS:
+            record[column] = row.get(column, False if column == "resumed" else None)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=[*names, *RESULT_COLUMNS])
+    for column in ("final_loss", "accuracy", "updates_to_criterion", "wall_time_s", "updates", "trials"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["resumed"] = frame["resumed"].astype(bool)
+    return frame
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`sweep`.
+
+    Importing ``psychrnn_widgets.engine.sweep`` binds the package attribute ``sweep`` to this
+    module, which would hide the function of the same name; a callable module keeps
+    ``psychrnn_widgets.engine.sweep(...)`` working either way (module ``__class__`` assignment
+    is supported since Python 3.5).
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
