@@ -113,10 +113,11 @@ class Param:
                 return bool(value)
             raise self._error("must be True or False", value)
         if self.kind == "choice":
-            for choice in self.choices:
-                # True == 1 in Python; a bool must not select the choice 1 or the reverse.
-                if isinstance(value, bool) == isinstance(choice, bool) and value == choice:
-                    return choice
+            if np.ndim(value) == 0:
+                for choice in self.choices:
+                    # True == 1 in Python; a bool must not select the choice 1 or the reverse.
+                    if isinstance(value, bool) == isinstance(choice, bool) and value == choice:
+                        return choice
             allowed = ", ".join(format_value(c) for c in self.choices)
             raise self._error(f"must be one of {allowed}", value)
         if self.kind == "float_list":

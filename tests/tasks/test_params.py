@@ -41,6 +41,7 @@ def test_canonical_values():
         (FLAG, 1, "flag must be True or False (got flag=1)"),
         (SIDE, 2, "side must be one of 0, 1 (got side=2)"),
         (SIDE, True, "side must be one of 0, 1 (got side=True)"),
+        (SIDE, [0, 1], "side must be one of 0, 1 (got side=[0, 1])"),
         (LEVELS, [], "levels must contain at least one value (got levels=[])"),
         (LEVELS, [0.2, 1.5], "levels must be at most 1 (got levels=[0.2, 1.5])"),
         (LEVELS, "0.2", "levels must be a list of numbers (got levels='0.2')"),
