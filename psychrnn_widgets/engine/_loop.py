@@ -154,19 +154,19 @@ class TrainingLoop:
                 trainer._speed = (trainer.trials - self.start_trials) / self.active_time
             return None
 
-        # The recovery point holds the weights on which the latest finite loss was measured,
-        # i.e. from before that update's step, so that update is undone as well.
+        # The recovery point contains the weights on which the latest finite loss was measured.
+        # Those are from before that update's step, so that update is undone as well.
         self.compiled.restore_last_finite()
         restored = max(trainer.updates - 1, self.start_updates)
         history.truncate(restored)
         trainer.updates = restored
         trainer.trials = history.trials[-1] if len(history) and history.update[-1] == restored else self.start_trials
         if bad.size:
-            what = f"the loss became {losses[bad[0]]} at update {first + int(bad[0]) + 1}"
+            cause = f"the loss became {losses[bad[0]]} at update {first + int(bad[0]) + 1}"
         else:
-            what = f"the weights became non-finite at update {first + len(losses)}"
+            cause = f"the weights became non-finite at update {first + len(losses)}"
         trainer._last_loss = history.loss[-1] if len(history) else None
-        return f"{what}; restored the last weights with a finite loss (update {restored})"
+        return f"{cause}; restored the last weights with a finite loss (update {restored})"
 
     def _measure(self, outputs: Any, batch: Any, count: int) -> float | None:
         """Return the accuracy of the call's last update when an ``eval_every`` boundary passed."""

@@ -196,8 +196,8 @@ class CompiledUpdate:
 
         before = [None if f is None else tf.identity(v) for v, f in zip(self.variables, self.frozen)]
         self.optimizer.apply(gradients, self.variables)
-        # A zero gradient keeps Adam's step at zero only while its moments are zero; weight
-        # decay or moments left from an earlier run would still move frozen entries, so they
+        # A zero gradient keeps Adam's step at zero only while its moments are zero. Weight
+        # decay, or moments left from an earlier run, would still move frozen entries, so they
         # are written back bit for bit.
         for variable, frozen, old in zip(self.variables, self.frozen, before):
             if frozen is not None:

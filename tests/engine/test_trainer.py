@@ -68,7 +68,7 @@ def test_fixed_weights_bit_identical(make_optimizer):
         max_updates=12,
         seed=0,
     )
-    trainer = Trainer(network, task, config)
+    trainer = Trainer(network, task, config, jit_compile=False)
     trainer.run()
     # A second run with a smaller frozen set leaves non-zero Adam moments on entries that are
     # frozen again in the third run; they must still not move.
@@ -129,7 +129,7 @@ def test_second_run_continues():
 
 def test_events_in_order():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=4, eval_every=2, seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=4, eval_every=2, seed=0), jit_compile=False)
     events = []
     trainer.add_callback(events.append)
     trainer.run()
@@ -147,7 +147,7 @@ def test_events_in_order():
 
 def test_callback_error_reported_and_training_goes_on(caplog):
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=3, seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=3, seed=0), jit_compile=False)
 
     def broken(event):
         if event.kind == "progress":
@@ -206,7 +206,7 @@ def test_nan_loss_restores_last_finite_weights():
 def test_huge_learning_rate_fails_with_finite_weights():
     task = make_task()
     network = make_network(task)
-    trainer = Trainer(network, task, TrainingConfig(learning_rate=1e30, max_updates=50, seed=0))
+    trainer = Trainer(network, task, TrainingConfig(learning_rate=1e30, max_updates=50, seed=0), jit_compile=False)
     events = []
     trainer.add_callback(events.append)
     trainer.run()
@@ -221,7 +221,7 @@ def test_huge_learning_rate_fails_with_finite_weights():
 
 def test_run_while_running_raises():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0), jit_compile=False)
     trainer.step(1)
     try:
         with pytest.raises(Exception) as info:
@@ -237,7 +237,7 @@ def test_regularization_enters_reported_loss():
     losses = {}
     for name, extra in (("plain", {}), ("l2", {"L2_rec": 3.0, "custom_regularization": lambda network, config: 0.25})):
         network = make_network(task)
-        trainer = Trainer(network, task, TrainingConfig(max_updates=1, seed=0, **extra))
+        trainer = Trainer(network, task, TrainingConfig(max_updates=1, seed=0, **extra), jit_compile=False)
         before = network.effective_weights()["W_rec"]
         trainer.run()
         losses[name] = trainer.history.loss[0]

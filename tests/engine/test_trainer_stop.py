@@ -23,7 +23,7 @@ def run_with_events(trainer, **kwargs):
 
 def test_stops_after_max_updates_in_uneven_calls():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=7, updates_per_call=3, seed=0))
+    trainer = Trainer(make_network(task), task, jit_compile=False, config=TrainingConfig(max_updates=7, updates_per_call=3, seed=0))
     events = run_with_events(trainer)
     assert trainer.updates == 7
     assert [e.update for e in events if e.kind == "progress"] == [3, 6, 7]
@@ -32,14 +32,14 @@ def test_stops_after_max_updates_in_uneven_calls():
 
 def test_run_argument_overrides_max_updates():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(max_updates=50, seed=0))
+    trainer = Trainer(make_network(task), task, jit_compile=False, config=TrainingConfig(max_updates=50, seed=0))
     trainer.run(max_updates=2)
     assert trainer.updates == 2
 
 
 def test_stops_after_max_trials():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(max_trials=20, seed=0))
+    trainer = Trainer(make_network(task), task, jit_compile=False, config=TrainingConfig(max_trials=20, seed=0))
     events = run_with_events(trainer)
     assert trainer.updates == 3
     assert trainer.trials == 24
@@ -50,7 +50,7 @@ def test_stops_after_max_trials():
 def test_stops_at_performance_cutoff():
     task = make_task()
     trainer = Trainer(
-        make_network(task), task, TrainingConfig(performance_cutoff=0.0, eval_every=3, max_updates=50, seed=0)
+        make_network(task), task, jit_compile=False, config=TrainingConfig(performance_cutoff=0.0, eval_every=3, max_updates=50, seed=0)
     )
     events = run_with_events(trainer)
     assert trainer.updates == 3
@@ -62,7 +62,7 @@ def test_stops_at_performance_cutoff():
 def test_curriculum_finishes_after_last_stage():
     first, second = make_task(coherence=0.7), make_task(coherence=0.1)
     curriculum = Curriculum([Stage(first, threshold=0.0), Stage(second, threshold=0.0)], metric_epoch=2)
-    trainer = Trainer(make_network(first), curriculum, TrainingConfig(max_updates=50, seed=0))
+    trainer = Trainer(make_network(first), curriculum, jit_compile=False, config=TrainingConfig(max_updates=50, seed=0))
     events = run_with_events(trainer)
 
     assert trainer.updates == 4
@@ -88,7 +88,7 @@ def test_curriculum_records_metric_and_holds_stage():
         [Stage(first, threshold=0.4, metric=metric), Stage(second, threshold=0.6, metric=metric)],
         metric_epoch=2,
     )
-    trainer = Trainer(make_network(first), curriculum, TrainingConfig(max_updates=6, seed=0))
+    trainer = Trainer(make_network(first), curriculum, jit_compile=False, config=TrainingConfig(max_updates=6, seed=0))
     trainer.run()
 
     assert curriculum.metric_values == [(2, 0, 0.5), (4, 1, 0.5), (6, 1, 0.5)]

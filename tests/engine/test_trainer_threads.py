@@ -74,7 +74,7 @@ def test_pause_resume_equals_uninterrupted():
 
 def test_controls_respond_within_half_a_second():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0), jit_compile=False)
     log = EventLog()
     trainer.add_callback(log)
     trainer.start()
@@ -119,7 +119,7 @@ def test_controls_respond_within_half_a_second():
 
 def test_stop_while_paused_ends_thread():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0), jit_compile=False)
     log = EventLog()
     trainer.add_callback(log)
     trainer.step(2)
@@ -133,7 +133,7 @@ def test_stop_while_paused_ends_thread():
 
 def test_callback_can_stop_training():
     task = make_task()
-    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0))
+    trainer = Trainer(make_network(task), task, TrainingConfig(seed=0), jit_compile=False)
 
     def stop_at_five(event):
         if event.kind == "progress" and event.update == 5:
