@@ -63,8 +63,9 @@ class NeuroGymTask(Task):
     Notes
     -----
     The environment object is shared by every copy of the task (``replace`` included), so two
-    threads must not generate batches from the same task at once. A trial longer than ``T`` is cut
-    at ``T`` and flagged in ``truncated``.
+    threads must not generate batches from the same task at once. The class is built at run time,
+    so the task cannot be pickled. A trial longer than ``T`` is cut at ``T`` and flagged in
+    ``truncated``.
     """
 
     env: ClassVar[Any] = None
@@ -277,6 +278,7 @@ def from_neurogym(
         f"NeuroGym_{env_id.replace('-', '_')}",
         (NeuroGymTask,),
         {
+            "__module__": __name__,
             "name": f"neurogym:{env_id}",
             "title": f"NeuroGym {env_id}",
             "description": (unwrapped.__doc__ or "").strip().split("\n\n")[0]

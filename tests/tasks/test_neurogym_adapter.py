@@ -162,3 +162,16 @@ def test_invalid_use(call, message):
     with pytest.raises(InvalidParameterError) as info:
         call()
     assert message in str(info.value)
+
+
+def test_copy_shares_env_and_pickle_fails():
+    import copy
+    import pickle
+
+    task = from_neurogym("GoNogo-v0", 4)
+    clone = copy.deepcopy(task)
+    assert clone == task
+    assert clone.env is task.env
+    assert type(clone).__module__ == "psychrnn_widgets.tasks.neurogym_adapter"
+    with pytest.raises(pickle.PicklingError):
+        pickle.dumps(task)
