@@ -87,12 +87,18 @@ def test_rebuild_from_edited_weights():
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.5])
 def test_bad_dale_ratio(ratio):
-    with pytest.raises(InvalidParameterError, match=f"dale_ratio must be in \\[0, 1\\] or None \\(got dale_ratio={ratio}\\)"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=f"dale_ratio must be in \\[0, 1\\] or None \\(got dale_ratio={ratio}\\)",
+    ):
         Basic(small_params(dale_ratio=ratio))
 
 
 def test_bad_mask_shape():
-    with pytest.raises(ShapeMismatchError, match=r"rec_connectivity must have shape \(10, 10\) \(got shape \(9, 10\)\)"):
+    with pytest.raises(
+        ShapeMismatchError,
+        match=r"rec_connectivity must have shape \(10, 10\) \(got shape \(9, 10\)\)",
+    ):
         Basic(small_params(rec_connectivity=np.ones((9, 10))))
 
 
@@ -142,7 +148,9 @@ def test_load_weights_path_round_trip(tmp_path):
     np.savez(tmp_path / "edited.npz", **weights)
     x = np.random.default_rng(1).normal(size=(3, 30, 2))
 
-    loaded = Basic(small_params(name="loaded", load_weights_path=str(tmp_path / "saved_weights.npz")))
+    loaded = Basic(
+        small_params(name="loaded", load_weights_path=str(tmp_path / "saved_weights.npz"))
+    )
     np.testing.assert_allclose(loaded.test(x)[0], model.test(x)[0], atol=1e-6)
     assert loaded.dale_ratio == 0.8
 
@@ -152,7 +160,9 @@ def test_load_weights_path_round_trip(tmp_path):
 
 def test_psychrnn_style_file_loads(tmp_path):
     model = Basic(small_params())
-    weights = {k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")}
+    weights = {
+        k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")
+    }
     # PsychRNN's main branch pickles dale_ratio=None and the transfer function.
     np.savez(
         tmp_path / "psychrnn.npz",
@@ -174,7 +184,9 @@ class Payload:
 
 def test_foreign_pickle_rejected(tmp_path, capsys):
     model = Basic(small_params())
-    weights = {k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")}
+    weights = {
+        k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")
+    }
     np.savez(tmp_path / "hostile.npz", dale_ratio=np.array(Payload(), dtype=object), **weights)
     with zipfile.ZipFile(tmp_path / "hostile.npz") as archive:
         assert b"print" in archive.read("dale_ratio.npy")
@@ -185,7 +197,9 @@ def test_foreign_pickle_rejected(tmp_path, capsys):
 
 def test_missing_dale_ratio_warns(tmp_path):
     model = Basic(small_params())
-    weights = {k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")}
+    weights = {
+        k: v for k, v in model.get_weights().items() if k not in ("dale_ratio", "transfer_function")
+    }
     np.savez(tmp_path / "old.npz", **weights)
     with pytest.warns(UserWarning, match="has no 'dale_ratio' entry"):
         loaded = Basic(small_params(name="old", load_weights_path=str(tmp_path / "old.npz")))

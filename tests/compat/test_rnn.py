@@ -34,7 +34,14 @@ def test_defaults():
     assert model.transfer_function is tf.nn.relu
     assert model.alpha == 0.1
     assert model.dale_ratio is None
-    for flag in ("W_in_train", "W_rec_train", "W_out_train", "b_rec_train", "b_out_train", "init_state_train"):
+    for flag in (
+        "W_in_train",
+        "W_rec_train",
+        "W_out_train",
+        "b_rec_train",
+        "b_out_train",
+        "init_state_train",
+    ):
         assert getattr(model, flag) is True
     radius = np.max(np.abs(np.linalg.eigvals(model.get_weights()["W_rec"])))
     assert radius == pytest.approx(1.1, rel=1e-5)
@@ -74,7 +81,9 @@ def test_states_follow_update_equation():
     state = np.repeat(weights["init_state"], 3, axis=0).astype(np.float64)
     for t in range(30):
         rate = np.maximum(state, 0)
-        state = 0.9 * state + 0.1 * (rate @ weights["W_rec"].T + x[:, t] @ weights["W_in"].T + weights["b_rec"])
+        state = 0.9 * state + 0.1 * (
+            rate @ weights["W_rec"].T + x[:, t] @ weights["W_in"].T + weights["b_rec"]
+        )
         np.testing.assert_allclose(states[:, t], state, atol=1e-5)
         expected = np.maximum(state, 0) @ weights["W_out"].T + weights["b_out"]
         np.testing.assert_allclose(outputs[:, t], expected, atol=1e-5)
@@ -140,7 +149,12 @@ def test_performance_measure_stops_training():
 
     model.train(
         task,
-        {"training_iters": 16 * 50, "performance_measure": measure, "performance_cutoff": 3, "verbosity": False},
+        {
+            "training_iters": 16 * 50,
+            "performance_measure": measure,
+            "performance_cutoff": 3,
+            "verbosity": False,
+        },
     )
     assert epochs == [1, 2, 3]
 
@@ -150,7 +164,9 @@ def test_performance_pair_required(key):
     task, params = _pd_params()
     model = Basic(params)
     value = (lambda *args: 1.0) if key == "performance_measure" else 0.9
-    with pytest.raises(CompatUsageError, match="performance_measure and performance_cutoff") as error:
+    with pytest.raises(
+        CompatUsageError, match="performance_measure and performance_cutoff"
+    ) as error:
         model.train(task, {key: value, "verbosity": False})
     assert isinstance(error.value, UserWarning)
 
@@ -163,7 +179,9 @@ def test_train_curric_requires_curriculum():
 
 def test_custom_loss_and_missing_custom_loss():
     task, params = _pd_params()
-    with pytest.raises(UserWarning, match="Loss type is 'my_loss' but 'my_loss' is not an entry in params"):
+    with pytest.raises(
+        UserWarning, match="Loss type is 'my_loss' but 'my_loss' is not an entry in params"
+    ):
         Basic({**params, "loss_function": "my_loss"})
     calls = []
 

@@ -44,7 +44,7 @@ def test_three_weight_sources_match_model(model, inputs, tmp_path):
 
 
 def test_single_trial(model, inputs):
-    outputs, states = BasicSimulator(rnn_model=model).run_trials(inputs[:1])
+    outputs, _ = BasicSimulator(rnn_model=model).run_trials(inputs[:1])
     assert outputs.shape == (1, 30, 2)
     np.testing.assert_allclose(outputs, model.test(inputs[:1])[0], atol=1e-5)
 
@@ -59,13 +59,21 @@ def test_t_connectivity_ablation(model, inputs):
 
 
 MESSAGES = [
-    ({"params": {"dt": 10, "tau": 100}}, "params was passed in but will not be used. rnn_model takes precedence."),
+    (
+        {"params": {"dt": 10, "tau": 100}},
+        "params was passed in but will not be used. rnn_model takes precedence.",
+    ),
     (
         {"weights": "weights"},
-        "Weights and either rnn_model or weights_path were passed in. Weights from rnn_model and weights_path "
-        "will be ignored.",
+        (
+            "Weights and either rnn_model or weights_path were passed in. Weights from rnn_model and "
+            "weights_path will be ignored."
+        ),
     ),
-    ({"weights_path": "unused.npz"}, "rnn_model and weights_path were both passed in. Weights from rnn_model will be ignored."),
+    (
+        {"weights_path": "unused.npz"},
+        "rnn_model and weights_path were both passed in. Weights from rnn_model will be ignored.",
+    ),
 ]
 
 

@@ -11,7 +11,17 @@ from psychrnn_widgets.compat.tasks.perceptual_discrimination import PerceptualDi
 from psychrnn_widgets.compat.tasks.task import Task
 
 PD_KEYS = ["coherence", "direction", "onset_time", "stim_duration", "stim_noise"]
-DD_KEYS = ["choice", "decision", "delay", "end", "f1", "f2", "stim_noise", "stimulus_1", "stimulus_2"]
+DD_KEYS = [
+    "choice",
+    "decision",
+    "delay",
+    "end",
+    "f1",
+    "f2",
+    "stim_noise",
+    "stimulus_1",
+    "stimulus_2",
+]
 MTC_KEYS = ["angle", "category", "input_dur", "onset_time", "output_dur", "stim_noise"]
 
 
@@ -62,7 +72,7 @@ def test_seed_repeats_batches():
 
 def test_accuracy_function():
     task = PerceptualDiscrimination(10, 100, 500, 8)
-    x, y, mask, _ = task.get_trial_batch()
+    _, y, mask, _ = task.get_trial_batch()
     assert task.accuracy_function(y, y, mask) == 1.0
     assert task.accuracy_function(y, y[:, :, ::-1], mask) == 0.0
 

@@ -8,6 +8,8 @@ Per variable, with ``t`` the update count and the step size
     w <- w - lr_t m / (sqrt(v) + epsilon)
 
 Epsilon sits outside the bias correction, unlike the Adam of the original paper and PyTorch.
+Each step runs ResourceApplyAdam, the kernel of tf.compat.v1.train.AdamOptimizer, so the results
+match it bit for bit.
 """
 
 from __future__ import annotations
@@ -62,14 +64,23 @@ class TF1Adam:
         self, gradients: Sequence[tf.Tensor | None], variables: Sequence[tf.Variable]
     ) -> None:
         """Take one Adam step; a None gradient leaves its variable and moments unchanged."""
-        lr_t = self.learning_rate * tf.sqrt(1.0 - self._beta2_power) / (1.0 - self._beta1_power)
         by_id = {id(v): moments for v, moments in zip(self._variables, self._moments)}
         for gradient, variable in zip(gradients, variables):
             if gradient is None:
                 continue
             m, v = by_id[id(variable)]
-            m.assign_add((gradient - m) * (1.0 - self.beta1))
-            v.assign_add((tf.square(gradient) - v) * (1.0 - self.beta2))
-            variable.assign_sub(m * lr_t / (tf.sqrt(v) + self.epsilon))
+            # The kernel TensorFlow 1's AdamOptimizer runs, so results match it bit for bit.
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle,
+                m=m.handle,
+                v=v.handle,
+                beta1_power=tf.cast(self._beta1_power, variable.dtype),
+                beta2_power=tf.cast(self._beta2_power, variable.dtype),
+                lr=tf.constant(self.learning_rate, variable.dtype),
+                beta1=tf.constant(self.beta1, variable.dtype),
+                beta2=tf.constant(self.beta2, variable.dtype),
+                epsilon=tf.constant(self.epsilon, variable.dtype),
+                grad=tf.convert_to_tensor(gradient, variable.dtype),
+            )
         self._beta1_power.assign(self._beta1_power * self.beta1)
         self._beta2_power.assign(self._beta2_power * self.beta2)
