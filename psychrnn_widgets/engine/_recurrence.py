@@ -70,3 +70,101 @@ def rate_recurrence(
         return states, gradient
 
     return recurrence(drive, initial, w_rec_scaled)
+
+
+def lstm_recurrence(
+    projected: tf.Tensor,
+    initial_hidden: tf.Tensor,
+    initial_cell: tf.Tensor,
+    w_hidden: tf.Tensor,
+    hidden_activation: str,
+) -> tf.Tensor:
+    """Return hidden states (N_steps, N_batch, N_rec) of an LSTM, with a hand-written gradient.
+
+    Parameters
+    ----------
+    projected
+        Time-major input part of the gates, ``x_t W_x + b`` (N_steps, N_batch, 4 N_rec), in the
+        gate order forget, input (write), candidate, output (read).
+    initial_hidden, initial_cell
+        h_0 and c_0, shape (N_batch, N_rec).
+    w_hidden
+        Hidden rows of the four gate matrices side by side, shape (N_rec, 4 N_rec).
+    hidden_activation
+        ``"tanh"`` (h = o tanh(c)) or ``"sigmoid"`` (h = o sigmoid(c), PsychRNN's LSTM).
+    """
+    if hidden_activation == "tanh":
+        activation = tf.math.tanh
+
+        def activation_slope(y: tf.Tensor) -> tf.Tensor:
+            return 1.0 - tf.square(y)
+
+    else:
+        activation = tf.math.sigmoid
+
+        def activation_slope(y: tf.Tensor) -> tf.Tensor:
+            return y * (1.0 - y)
+
+    def step(carry: tuple[tf.Tensor, ...], projected_t: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        hidden, cell = carry[0], carry[1]
+        pre_activation = tf.matmul(hidden, w_hidden) + projected_t
+        # The gate activations are outputs too, so the backward pass need not recompute them.
+        forget, write, candidate, read = tf.split(pre_activation, 4, axis=1)
+        forget = tf.math.sigmoid(forget)
+        write = tf.math.sigmoid(write)
+        candidate = tf.math.tanh(candidate)
+        read = tf.math.sigmoid(read)
+        cell = forget * cell + write * candidate
+        return read * activation(cell), cell, forget, write, candidate, read
+
+    @tf.custom_gradient
+    def recurrence(projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor) -> Any:
+        zeros = tf.zeros_like(initial_hidden)
+        initializer = (initial_hidden, initial_cell, zeros, zeros, zeros, zeros)
+        hidden, cells, forget, write, candidate, read = tf.scan(step, projected, initializer=initializer)
+
+        def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+            n_rec = tf.shape(weights)[0]
+            previous_hidden = tf.concat([initial_hidden[tf.newaxis], hidden[:-1]], axis=0)
+            previous_cells = tf.concat([initial_cell[tf.newaxis], cells[:-1]], axis=0)
+            cell_activity = activation(cells)
+
+            # dL/dc_t gains dh_t * cell_slope; the gate pre-activation gradients are dc_t times
+            # cell_coefficients (forget, write, candidate) and dh_t times read_coefficient.
+            cell_slope = read * activation_slope(cell_activity)
+            cell_coefficients = tf.concat(
+                [
+                    previous_cells * forget * (1.0 - forget),
+                    candidate * write * (1.0 - write),
+                    write * (1.0 - tf.square(candidate)),
+                ],
+                axis=2,
+            )
+            read_coefficient = cell_activity * read * (1.0 - read)
+            weights_t = tf.transpose(weights)
+
+            def back(carry: tuple[tf.Tensor, tf.Tensor], elems: Any) -> tuple[tf.Tensor, tf.Tensor]:
+                d_gates_next, d_cell_next = carry
+                upstream_t, slope_t, coefficients_t, read_t, forget_t = elems
+                d_hidden = upstream_t + tf.matmul(d_gates_next, weights_t)
+                d_cell = d_cell_next + d_hidden * slope_t
+                d_gates = tf.concat([tf.tile(d_cell, [1, 3]) * coefficients_t, d_hidden * read_t], axis=1)
+                return d_gates, d_cell * forget_t
+
+            zeros = tf.zeros_like(initial_hidden)
+            d_gates, d_cells_carried = tf.scan(
+                back,
+                (upstream, cell_slope, cell_coefficients, read_coefficient, forget),
+                initializer=(tf.zeros_like(projected[0]), zeros),
+                reverse=True,
+            )
+            d_initial_hidden = tf.matmul(d_gates[0], weights_t)
+            d_initial_cell = d_cells_carried[0]
+            d_weights = tf.matmul(
+                tf.reshape(previous_hidden, [-1, n_rec]), tf.reshape(d_gates, [-1, 4 * n_rec]), transpose_a=True
+            )
+            return d_gates, d_initial_hidden, d_initial_cell, d_weights
+
+        return hidden, gradient
+
+    return recurrence(projected, initial_hidden, initial_cell, w_hidden)

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from psychrnn_widgets.engine._base import NetworkBase
+from psychrnn_widgets.engine._recurrence import lstm_recurrence
 from psychrnn_widgets.engine.initializers import glorot_normal, override_weights
 
 __all__ = ["LSTM", "GRU"]
@@ -109,20 +110,10 @@ class LSTM(_GatedNetwork):
         x = self._as_input_tensor(inputs)
         w_h, w_x, bias = self._split(self._gates)
         projected = self._input_projection(x, w_x, bias)
-        activation = tf.math.tanh if self.config.lstm_hidden_activation == "tanh" else tf.math.sigmoid
         n_batch = tf.shape(x)[0]
-
-        def step(carry: tuple[tf.Tensor, tf.Tensor], projected_t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            hidden, cell = carry
-            forget, write, candidate, read = tf.split(tf.matmul(hidden, w_h) + projected_t, 4, axis=1)
-            cell = tf.math.sigmoid(forget) * cell + tf.math.sigmoid(write) * tf.math.tanh(candidate)
-            return tf.math.sigmoid(read) * activation(cell), cell
-
-        initial = (
-            tf.tile(self.variables["init_hidden"], [n_batch, 1]),
-            tf.tile(self.variables["init_cell"], [n_batch, 1]),
-        )
-        hidden, _cells = tf.scan(step, projected, initializer=initial)
+        initial_hidden = tf.tile(self.variables["init_hidden"], [n_batch, 1])
+        initial_cell = tf.tile(self.variables["init_cell"], [n_batch, 1])
+        hidden = lstm_recurrence(projected, initial_hidden, initial_cell, w_h, self.config.lstm_hidden_activation)
         return self._readout(hidden)
 
 

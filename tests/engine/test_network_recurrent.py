@@ -133,3 +133,41 @@ def test_gated_regularization_matrices():
     settings = type("Settings", (), {"L2_rec": 1.0})()
     total = compute_regularization(network, tf.zeros((1, 1, 3), tf.float64), settings).numpy()
     assert total == pytest.approx(np.mean(hidden_rows**2), rel=1e-12)
+
+
+def plain_lstm_states(network, inputs):
+    """Hidden states from a plain tf.scan, differentiated automatically, for comparison."""
+    weights = network.variables
+    joint = {gate: weights[f"W_{gate}"] for gate in "fico"}
+    activation = tf.math.tanh if network.config.lstm_hidden_activation == "tanh" else tf.math.sigmoid
+    n_batch = tf.shape(inputs)[0]
+
+    def step(carry, x_t):
+        hidden, cell = carry
+        both = tf.concat([hidden, x_t], axis=1)
+        forget = tf.math.sigmoid(both @ joint["f"] + weights["b_f"])
+        write = tf.math.sigmoid(both @ joint["i"] + weights["b_i"])
+        candidate = tf.math.tanh(both @ joint["c"] + weights["b_c"])
+        read = tf.math.sigmoid(both @ joint["o"] + weights["b_o"])
+        cell = forget * cell + write * candidate
+        return read * activation(cell), cell
+
+    initial = (tf.tile(weights["init_hidden"], [n_batch, 1]), tf.tile(weights["init_cell"], [n_batch, 1]))
+    hidden, _ = tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=initial)
+    states = tf.transpose(hidden, [1, 0, 2])
+    return tf.einsum("btr,or->bto", states, weights["W_out"]) + weights["b_out"], states
+
+
+@pytest.mark.parametrize("option", ["tanh", "sigmoid"])
+def test_lstm_gradient_equals_autodiff(option):
+    config = NetworkConfig(N_in=3, N_rec=5, N_out=2, model="lstm", lstm_hidden_activation=option, seed=3, dtype="float64")
+    network = build_network(config)
+    inputs = tf.constant(np.random.default_rng(2).normal(size=(4, 11, 3)))
+    gradients = []
+    for forward in (network.forward, lambda x: plain_lstm_states(network, x)):
+        with tf.GradientTape() as tape:
+            outputs, states = forward(inputs)
+            loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(tf.sin(states))
+        gradients.append(tape.gradient(loss, network.trainable_variables))
+    for manual, automatic in zip(*gradients):
+        np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
