@@ -160,8 +160,10 @@ class WeightHeatmap(widgets.VBox):
         self.figure = make_figure([self.mark], axes, title, "prw-weight-figure", "300px", "280px")
         self.children = [self.figure]
 
-    def update(self, weights: Any) -> None:
+    def update(self, weights: Any, title: str | None = None) -> None:
         """Show ``weights`` (2-D); the colour range follows the largest absolute value."""
+        if title is not None:
+            self._title = title
         weights = np.asarray(weights, float)
         if weights.ndim != 2 or min(weights.shape) < 2:
             return

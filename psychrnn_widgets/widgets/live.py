@@ -25,6 +25,21 @@ _MAX_CHART_POINTS = 2000
 _ENDED = ("stopped", "finished", "failed")
 
 
+def recurrent_matrix(weights: dict[str, np.ndarray], N_in: int) -> tuple[str, np.ndarray] | None:
+    """Return a title and the (to unit, from unit) recurrent weights of a network.
+
+    A rate RNN has ``W_rec``. The LSTM and GRU keep PsychRNN's layout, one
+    ``(N_in + N_rec, N_rec)`` matrix per gate applied to ``[input, state]``, so their candidate
+    matrix (``W_c``, ``W_h``) gives its last ``N_rec`` rows, transposed.
+    """
+    if "W_rec" in weights:
+        return "W_rec (effective)", weights["W_rec"]
+    for name in ("W_c", "W_h"):
+        if name in weights:
+            return f"{name}, recurrent part", weights[name][N_in:, :].T
+    return None
+
+
 class LiveView:
     """Chart data collected from training events and drawn by :meth:`refresh`.
 
@@ -185,9 +200,9 @@ class LiveView:
             return
         outputs, _ = network.run(batch.inputs, seed=0)
         self.traces.update(batch, outputs)
-        weights = network.effective_weights()
-        if "W_rec" in weights:
-            self.weights.update(weights["W_rec"])
+        recurrent = recurrent_matrix(network.effective_weights(), network.config.N_in)
+        if recurrent is not None:
+            self.weights.update(recurrent[1], recurrent[0])
         curve = task.psychometric(outputs, batch) if task is not None else None
         self.psychometric.available = curve is not None
         if curve is not None:

@@ -95,7 +95,12 @@ class SweepProgress(widgets.VBox):
     def _refresh(self, change: Any = None) -> None:
         self.bar.max = max(1, self.total)
         self.bar.value = min(self.total, self.done + self.failed)
-        self.bar.bar_style = "danger" if self.failed else ("success" if self.state == "done" else "")
+        if self.failed:
+            self.bar.bar_style = "danger"
+        elif self.state == "done":
+            self.bar.bar_style = "success"
+        else:
+            self.bar.bar_style = ""
         counts = f"{self.done} of {self.total} done, {self.running} running, {self.failed} failed"
         if self.skipped:
             counts += f" ({self.skipped} read back from an earlier sweep)"

@@ -247,3 +247,18 @@ def test_rapid_clicks_leave_consistent_state(make_dashboard):
     if dashboard.trainer is not None:
         assert isinstance(dashboard.trainer, Trainer)
         assert dashboard.live.loss_chart.points == len(dashboard.trainer.history)
+
+
+@pytest.mark.parametrize(("model", "title"), [("lstm", "W_c, recurrent part"), ("gru", "W_h, recurrent part")])
+def test_gated_models_train_from_dashboard(make_dashboard, model, title):
+    dashboard = make_dashboard(N_rec=6)
+    assert dashboard.network_panel.set_value("model", model) is True
+    assert type(dashboard.network).__name__ == model.upper()
+    name = title.split(",")[0]
+    expected = dashboard.network.effective_weights()[name][2:, :].T
+    np.testing.assert_array_equal(dashboard.live.weights.mark.color, expected)
+    assert dashboard.live.weights.figure.title.startswith(title)
+    dashboard.controls.max_updates = 3
+    click(dashboard, "Train")
+    assert wait_until(lambda: dashboard.trainer.state == "finished", 60)
+    assert wait_until(lambda: dashboard.live.loss_chart.points == 3, 2)
