@@ -173,9 +173,10 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
 
 
 def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -> dict[str, Any]:
-    """Run one sweep point and return its result row; never raises for a failing run.
+    """Run one sweep point and return its result row.
 
-    The row and the spec are written to ``<out_dir>/<run_id>/metrics.json`` after the network
+    Errors while building, training, evaluating or saving are caught and recorded in the row
+    (only an ``out_dir`` that cannot be written raises). The row and the spec are written to ``<out_dir>/<run_id>/metrics.json`` after the network
     file, so a metrics file with status ``"finished"`` marks a complete run.
     """
     run_dir = Path(out_dir) / spec["run_id"]
@@ -198,10 +199,18 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
     details: str | None = None
     try:
         limit_tensorflow_threads(tf_threads)
+        # Load TensorFlow and the engine before the clock starts, so that wall_time_s measures
+        # the run and not the first run's share of the worker start-up.
+        import psychrnn_widgets.engine.io  # noqa: F401
+        import psychrnn_widgets.engine.network  # noqa: F401
+        import psychrnn_widgets.engine.trainer  # noqa: F401
+
+        clock = time.perf_counter()
         _train(spec, run_dir, row)
     except Exception as error:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         if isinstance(error, InvalidParameterError):
-            # A bad setting value: the message says it all, and the traceback is in metrics.json.
+            # A bad setting value: the message names the setting and the rule, so the log skips
+            # the traceback (metrics.json keeps it).
             logger.warning("sweep run %s failed: %s", spec["run_id"], error)
         else:
             logger.exception("sweep run %s failed", spec["run_id"])

@@ -274,7 +274,7 @@ def check_seeds(seeds: Any) -> list[int]:
             )
         checked.append(int(seed))
     if not checked:
-        raise InvalidParameterError("seeds", "seeds must hold at least one seed (got none)", seeds)
+        raise InvalidParameterError("seeds", "seeds must contain at least one seed (got none)", seeds)
     return checked
 
 
@@ -288,7 +288,7 @@ def _grid_values(name: str, values: Any) -> list[Any]:
         )
     values = [json_safe(value) for value in values]
     if not values:
-        raise InvalidParameterError(name, f"grid[{name!r}] must hold at least one value (got none)", values)
+        raise InvalidParameterError(name, f"grid[{name!r}] must contain at least one value (got none)", values)
     return values
 
 

@@ -264,7 +264,8 @@ def sweep(
         ``seed``, ``status`` ("finished" or "failed"), ``final_loss`` (last training loss),
         ``accuracy`` (on a held-out batch), ``updates_to_criterion`` (first update whose
         accuracy reached ``performance_cutoff``; NaN when it was not reached or not set),
-        ``updates``, ``trials``, ``wall_time_s`` (build, train, evaluate and save), ``path``
+        ``updates``, ``trials``, ``wall_time_s`` (build, train, evaluate and save, without
+        the worker's TensorFlow import), ``path``
         (the weight file), ``error``, ``run_id`` and ``resumed`` (True when read back from an
         earlier sweep).
 

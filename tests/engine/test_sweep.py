@@ -79,10 +79,10 @@ def test_run_ids_stable_and_distinct():
         ({"seed": [1, 2]}, [0], "grid key 'seed' is not allowed: pass the seeds to sweep(seeds=...)"),
         ({"training.seed": [1]}, [0], "grid key 'training.seed' is not allowed: the seeds argument sets every seed"),
         ({"dale_ratio": 0.8}, [0], "grid['dale_ratio'] must be a list of values to try (got 0.8); put a fixed value in the base instead"),
-        ({"dale_ratio": []}, [0], "grid['dale_ratio'] must hold at least one value (got none)"),
+        ({"dale_ratio": []}, [0], "grid['dale_ratio'] must contain at least one value (got none)"),
         (GRID, [0, 0], "seeds must be distinct (got 0 twice)"),
         (GRID, [-1], "every seed must be a non-negative integer (got -1)"),
-        (GRID, [], "seeds must hold at least one seed (got none)"),
+        (GRID, [], "seeds must contain at least one seed (got none)"),
     ],
 )
 def test_expand_rejects(grid, seeds, message):

@@ -1,0 +1,132 @@
+"""Measure how sweep throughput scales from one worker process to two.
+
+Runs the same sweep of 8 short trainings (perceptual discrimination, dale_ratio 0.5 and 0.8 ×
+4 seeds) on a pool of 1 and then 2 spawned worker processes, each with one TensorFlow thread.
+Every pool is warmed up first (each worker imports TensorFlow and trains a tiny network once),
+so the timing covers the trainings and not the worker start-up, which is reported on its own.
+
+Prints one line per pool and ends with one JSON line: ``runs_completed`` (finished runs over
+all pools) and ``scaling_2_workers`` = throughput with 2 workers / throughput with 1 (median of
+the rounds).
+
+Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from psychrnn_widgets.engine._sweep_run import configure_worker  # noqa: E402
+from psychrnn_widgets.engine.sweep import sweep  # noqa: E402
+
+GRID = {"dale_ratio": [0.5, 0.8]}
+SEEDS = [0, 1, 2, 3]
+
+
+def warm_worker(pause_s: float) -> int:
+    """Import TensorFlow and train a tiny network once in this worker; return its pid."""
+    from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
+    from psychrnn_widgets.engine._sweep_run import limit_tensorflow_threads
+    from psychrnn_widgets.tasks import get_task
+
+    limit_tensorflow_threads(1)
+    task = get_task("perceptual_discrimination", T=200.0, N_batch=4)
+    network = build_network(NetworkConfig.for_task(task, N_rec=4, seed=0))
+    Trainer(network, task, TrainingConfig(seed=0, max_updates=1)).run()
+    # Holding the worker a moment makes the pool hand the next warm-up call to another worker.
+    time.sleep(pause_s)
+    return os.getpid()
+
+
+def start_pool(workers: int) -> tuple[cf.ProcessPoolExecutor, float]:
+    start = time.perf_counter()
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=configure_worker,
+        initargs=(1,),
+    )
+    pids = set(pool.map(warm_worker, [2.0] * workers))
+    if len(pids) != workers:
+        raise RuntimeError(f"warm-up reached {len(pids)} of {workers} worker processes")
+    return pool, time.perf_counter() - start
+
+
+def timed_sweep(workers: int, base: dict) -> tuple[float, int, float]:
+    """Return (runs per second, finished runs, worker start-up seconds) for one pool."""
+    pool, startup = start_pool(workers)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sweep-scaling-") as out:
+            start = time.perf_counter()
+            table = sweep(base, GRID, SEEDS, out, executor=pool)
+            elapsed = time.perf_counter() - start
+    finally:
+        pool.shutdown()
+    finished = int((table["status"] == "finished").sum())
+    failed = table.loc[table["status"] != "finished", "error"].tolist()
+    if failed:
+        raise RuntimeError(f"{len(failed)} benchmark runs failed: {failed[0]}")
+    return len(table) / elapsed, finished, startup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=150, help="training updates per run")
+    parser.add_argument("--N_rec", type=int, default=32, help="recurrent units per network")
+    parser.add_argument("--rounds", type=int, default=1, help="1-worker/2-worker pairs to run")
+    args = parser.parse_args()
+    base = {
+        "task": "perceptual_discrimination",
+        "task_values": {"T": 1000.0, "N_batch": 32},
+        "network": {"N_rec": args.N_rec},
+        "training": {"max_updates": args.updates, "eval_every": 10},
+    }
+
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    completed = 0
+    loads = [os.getloadavg()[0]]
+    for round_index in range(args.rounds):
+        for workers in (1, 2):
+            rate, finished, startup = timed_sweep(workers, base)
+            rates[workers].append(rate)
+            completed += finished
+            loads.append(os.getloadavg()[0])
+            print(
+                f"round {round_index + 1}, {workers} worker(s): {rate:.3f} runs/s, "
+                f"{finished} finished, worker start-up {startup:.1f} s, "
+                f"load average {loads[-1]:.2f}",
+                flush=True,
+            )
+
+    one_worker_rate, two_worker_rate = statistics.median(rates[1]), statistics.median(rates[2])
+    result = {
+        "benchmark": "sweep_scaling",
+        "runs_completed": completed,
+        "scaling_2_workers": round(two_worker_rate / one_worker_rate, 3),
+        "runs_per_s_1_worker": round(one_worker_rate, 4),
+        "runs_per_s_2_workers": round(two_worker_rate, 4),
+        "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
+        "updates_per_run": args.updates,
+        "N_rec": args.N_rec,
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        # Other processes on the machine take cores from the workers; the load shows how busy
+        # it was (1-minute load average before and after each pool).
+        "load_average_1min": [round(load, 2) for load in loads],
+        "machine": platform.machine(),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
