@@ -1,8 +1,8 @@
 """Cross-check the compat models against PsychRNN 1.0.0 run in its own virtual environment.
 
-The compat layer writes a weight file and a set of batches; PsychRNN loads that file, runs
-``test``, evaluates the loss and trains on the same batches; the compat model does the same, and
-outputs, states, losses and trained weights must agree to 1e-5. PsychRNN's saved file must also
+The compat layer writes a weight file and a set of batches. PsychRNN loads that file, runs
+``test``, evaluates the loss and trains on the same batches, and the compat model does the same.
+Outputs, states, losses and trained weights must agree to 1e-5. PsychRNN's saved file must also
 load back into the compat layer.
 """
 

@@ -1,9 +1,9 @@
 """PsychRNN's weight initializers: ``WeightInitializer``, ``GaussianSpectralRadius``, ``AlphaIdentity``.
 
-Random values come from NumPy's global RNG in PsychRNN's order (W_in, W_out, W_rec,
-init_state, then the spectral-radius draw), and every default is drawn even when an explicit
-array replaces it, so ``np.random.seed(s)`` gives the same initial weights as PsychRNN with the
-same seed. Dale balancing is the engine's :func:`~psychrnn_widgets.engine.initializers.balance_dale`.
+Random values come from NumPy's global RNG in PsychRNN's order: W_in, W_out, W_rec,
+init_state, then the spectral-radius draw. Every default is drawn even when an explicit array
+replaces it. So ``np.random.seed(s)`` gives the same initial weights as PsychRNN with the same
+seed. Dale balancing is the engine's :func:`~psychrnn_widgets.engine.initializers.balance_dale`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class WeightInitializer:
     """Initial values of every variable of a ``Basic`` network, drawn or given.
 
     Keyword arguments are PsychRNN's: ``N_in``, ``N_rec``, ``N_out``, ``load_weights_path``,
-    ``autapses`` (True), ``dale_ratio`` (None), ``transfer_function`` (``tf.nn.relu``),
+    ``autapses`` (True), ``dale_ratio`` (None), ``transfer_function`` (None, which the model reads as ``tf.nn.relu``),
     ``which_rand_init`` and ``which_rand_W_rec_init`` (``'glorot_gauss'``, ``'glorot_unif'``,
     ``'const_gauss'`` or ``'const_unif'``), ``init_minval`` (-0.1), ``init_maxval`` (0.1), the
     masks ``input_connectivity``, ``rec_connectivity``, ``output_connectivity`` and the arrays
@@ -239,7 +239,7 @@ class GaussianSpectralRadius(WeightInitializer):
 class AlphaIdentity(WeightInitializer):
     """W_rec = ``alpha`` times the identity, balanced for Dale's law; W_in and W_out stay Glorot.
 
-    ``alpha`` is a required keyword. A task's ``get_task_params()`` holds ``alpha = dt / tau``,
+    ``alpha`` is a required keyword. A task's ``get_task_params()`` contains ``alpha = dt / tau``,
     so ``AlphaIdentity(**params)`` uses that value unless ``params['alpha']`` is changed.
     """
 

@@ -1,7 +1,8 @@
 """PsychRNN's ``LossFunction``: masked mean squared error, binary cross-entropy or a custom loss.
 
-Both built-in losses divide by every entry of the batch (``N_batch * N_steps * N_out``), masked
-or not, as PsychRNN does; the mask multiplies the error before squaring.
+Both built-in losses are the engine's :func:`~psychrnn_widgets.engine.losses.compute_loss` with
+``normalization="all"``: they divide by every entry of the batch (``N_batch * N_steps * N_out``),
+masked or not, as PsychRNN does, and the mask multiplies the error before squaring.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from typing import Any
 import tensorflow as tf
 
 from psychrnn_widgets.compat.backend._errors import CompatUsageError
+from psychrnn_widgets.engine.losses import compute_loss
 
 __all__ = ["LossFunction"]
 
 _BUILT_IN = ("mean_squared_error", "binary_cross_entropy")
-# TensorFlow's default epsilon, which PsychRNN uses to clip and shift the predictions.
-_EPSILON = 1e-7
 
 
 class LossFunction:
@@ -55,13 +55,11 @@ class LossFunction:
 
     def mean_squared_error(self, predictions: Any, y: Any, output_mask: Any) -> tf.Tensor:
         """Return ``mean((mask * (predictions - y))**2)`` over all entries."""
-        return tf.reduce_mean(tf.square(output_mask * (predictions - y)))
+        return compute_loss(predictions, y, output_mask, "mse", "all")
 
     def binary_cross_entropy(self, predictions: Any, y: Any, output_mask: Any) -> tf.Tensor:
         """Return the masked binary cross-entropy averaged over all entries.
 
         Predictions are clipped to [1e-7, 1 - 1e-7] and shifted by 1e-7 inside the logarithms.
         """
-        p = tf.clip_by_value(predictions, _EPSILON, 1.0 - _EPSILON)
-        terms = -(y * tf.math.log(p + _EPSILON) + (1 - y) * tf.math.log(1 - p + _EPSILON))
-        return tf.reduce_mean(output_mask * terms)
+        return compute_loss(predictions, y, output_mask, "bce", "all")

@@ -148,7 +148,7 @@ class RNN(abc.ABC):
     def _choose_initializer(self, params: dict[str, Any]) -> WeightInitializer:
         if self.load_weights_path is not None:
             return WeightInitializer(load_weights_path=self.load_weights_path, N_rec=self.N_rec)
-        # PsychRNN builds the default initializer even when params holds one, which advances
+        # PsychRNN builds the default initializer even when params contains one, which advances
         # NumPy's global RNG; doing the same keeps seeded runs identical.
         if params.get("W_rec") is not None:
             default = WeightInitializer(**params)

@@ -61,7 +61,7 @@ class Task(abc.ABC):
     def get_task_params(self) -> dict[str, Any]:
         """Return the task's attribute dict itself (not a copy), as PsychRNN does.
 
-        It holds ``N_in``, ``N_out``, ``dt``, ``tau``, ``T``, ``N_batch``, ``alpha``, ``N_steps``
+        It contains ``N_in``, ``N_out``, ``dt``, ``tau``, ``T``, ``N_batch``, ``alpha``, ``N_steps``
         and the subclass's own attributes; it is the usual start of a network's ``params``.
         """
         return self.__dict__

@@ -40,10 +40,10 @@ class LSTM(RNN):
         super().__init__(params)
         self.N_concat = self.N_in + self.N_rec
 
-        given = self.initializer.initializations
+        loaded = self.initializer.initializations
 
         def variable(name: str, shape: list[int], random: bool) -> tf.Variable:
-            stored = self.params.get(name, given.get(name))
+            stored = self.params.get(name, loaded.get(name))
             if stored is not None:
                 value = tf.constant(np.asarray(stored, dtype=np.float32).reshape(shape))
             elif random:
