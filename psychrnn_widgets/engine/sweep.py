@@ -311,6 +311,9 @@ def sweep(
     for run in runs:
         row = _finished_row(run, out, retry_failed)
         if row is None:
+            # A start marker left by an interrupted or failed attempt would report the run as
+            # running while it is still queued.
+            (out / run.run_id / STARTED_FILE).unlink(missing_ok=True)
             pending.append(run)
         else:
             rows[run.run_id] = {**row, "resumed": True}

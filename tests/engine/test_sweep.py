@@ -1,5 +1,6 @@
 """Sweeps: grid names and run specs, then real sweeps in worker processes and on Dask."""
 
+import concurrent.futures as cf
 import json
 import math
 import os
@@ -58,6 +59,21 @@ def test_expand_dotted_names_and_dt():
 def test_expand_task_name_grid():
     runs = expand_runs(SweepBase.from_dict(BASE), {"task": ["perceptual_discrimination", "go_no_go"]}, [0])
     assert [run.task for run in runs] == ["perceptual_discrimination", "go_no_go"]
+
+
+def test_expand_empty_grid_sweeps_seeds():
+    runs = expand_runs(SweepBase.from_dict(BASE), {}, [5, 6])
+    assert [(run.settings, run.seed) for run in runs] == [({}, 5), ({}, 6)]
+    assert runs[0].run_id.startswith("seed=5-")
+
+
+def test_engine_attribute_is_callable(tmp_path):
+    import psychrnn_widgets.engine as engine
+    import psychrnn_widgets.engine.sweep  # noqa: F401  binds engine.sweep to the module
+
+    with pytest.raises(InvalidParameterError) as raised:
+        engine.sweep(BASE, GRID, SEEDS, tmp_path, executor="dask")
+    assert raised.value.field == "executor"
 
 
 def test_run_ids_stable_and_distinct():
@@ -124,6 +140,25 @@ def test_sweep_rejects_bad_executor(tmp_path):
         "executor must be None, a dask.distributed.Client or a concurrent.futures.Executor "
         "(got object)"
     )
+
+
+class FailingExecutor(cf.Executor):
+    """An executor whose every call fails, as when a worker process is killed."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        future.set_exception(MemoryError("worker killed"))
+        return future
+
+
+def test_executor_failure_fails_each_run(tmp_path):
+    updates = []
+    table = sweep(BASE, GRID, SEEDS, tmp_path, executor=FailingExecutor(), progress=updates.append)
+    assert table["status"].tolist() == ["failed"] * 4
+    assert table["error"].tolist() == ["MemoryError: worker killed"] * 4
+    assert table["accuracy"].isna().all()
+    assert [u.kind for u in updates].count("failed") == 4
+    assert updates[-1].kind == "done"
 
 
 def test_updates_to_criterion():
