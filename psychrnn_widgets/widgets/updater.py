@@ -67,6 +67,10 @@ class ThrottledUpdater:
         self._logged: set[str] = set()
         self.updates = 0
         self.ticks = 0
+        # Time spent in ticks: wall clock (an upper bound of the cost, since it includes waiting
+        # for the CPU and TensorFlow's own threads) and CPU time of the updater thread alone.
+        self.busy_seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def add_job(self, job: Callable[[], bool]) -> None:
         """Run ``job`` on every tick, after the jobs added before it."""
@@ -102,6 +106,8 @@ class ThrottledUpdater:
         """Run every job once, in the calling thread; return whether any changed something."""
         changed = False
         with self._tick_lock:
+            started = time.thread_time()
+            started_wall = time.perf_counter()
             self.ticks += 1
             for job in self._jobs:
                 try:
@@ -114,6 +120,8 @@ class ThrottledUpdater:
                         self._report(f"Chart update failed: {type(error).__name__}: {error}")
             if changed:
                 self.updates += 1
+            self.cpu_seconds += time.thread_time() - started
+            self.busy_seconds += time.perf_counter() - started_wall
         return changed
 
     def _report(self, message: str) -> None:
