@@ -21,8 +21,8 @@ Behaviour taken from PsychRNN's main branch (commit aff98e1) where it differs fr
 Deliberate differences from PsychRNN:
 
 * No TensorFlow graph mode: importing this package changes no global TensorFlow state, and
-  models run eagerly with compiled ``tf.function`` steps. ``build()`` does nothing, and
-  ``destruct()`` affects only its own model.
+  models run eagerly with compiled ``tf.function`` steps. ``build()`` does nothing,
+  ``destruct()`` affects only its own model, and two models may share a ``name``.
 * Any batch size: ``test`` and ``train`` accept batches of any size (``N_steps`` stays fixed).
   The LSTM's per-trial initial states are used cyclically for batches larger than ``N_batch``.
 * A second ``train`` call continues from the current weights (PsychRNN silently restarts from

@@ -190,7 +190,9 @@ def test_foreign_pickle_rejected(tmp_path, capsys):
     np.savez(tmp_path / "hostile.npz", dale_ratio=np.array(Payload(), dtype=object), **weights)
     with zipfile.ZipFile(tmp_path / "hostile.npz") as archive:
         assert b"print" in archive.read("dale_ratio.npy")
-    with pytest.raises(WeightFileError, match="refers to builtins.print, which is not an allowed value"):
+    with pytest.raises(
+        WeightFileError, match="refers to builtins.print, which is not an allowed value"
+    ):
         Basic(small_params(name="hostile", load_weights_path=str(tmp_path / "hostile.npz")))
     assert "unpickled" not in capsys.readouterr().out
 

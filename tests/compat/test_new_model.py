@@ -121,6 +121,8 @@ def test_new_model_trains_its_own_layer():
     assert np.max(np.abs(after["W_in"] - before["W_in"])) > 0
     assert "W_in_first/Adam" in after
     assert "feedforward_W_in/Adam_1" in after
+    # The replaced W_in variable gets no gradient, so it has no Adam slots, as in TensorFlow 1.
+    assert "W_in/Adam" not in after
     np.testing.assert_array_equal(
         after["feedforward_input_connectivity"], before["feedforward_input_connectivity"]
     )

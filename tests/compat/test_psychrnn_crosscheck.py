@@ -112,6 +112,8 @@ def test_matches_psychrnn(kind, extra, tmp_path, run_psychrnn):
         trained_outputs, reference["trained_outputs"], atol=TOLERANCE, rtol=0
     )
     ours = loaded.get_weights()
+    reference_keys = {key[len("weight:") :] for key in reference if key.startswith("weight:")}
+    assert set(ours) - {"dale_ratio", "transfer_function"} == reference_keys
     for key, value in reference.items():
         if key.startswith("weight:"):
             name = key[len("weight:") :]

@@ -44,6 +44,8 @@ class TF1Adam:
         self.epsilon = epsilon
         self.built = False
         self.slots: dict[str, tuple[tf.Variable, tf.Variable]] = {}
+        # Names of variables that never receive a gradient; their slots are not reported.
+        self.unused: set[str] = set()
 
     def build(self, variables: Sequence[tf.Variable], names: Sequence[str]) -> None:
         """Create the first and second moment slots (zeros) of ``variables``, keyed by ``names``."""

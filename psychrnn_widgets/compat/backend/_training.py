@@ -63,10 +63,16 @@ def _make_update(
                 1.0 - np.asarray(fixed_weights[name], dtype=np.float32), dtype=variable.dtype
             )
 
+    optimizer_unused: set[str] = set()
+    if isinstance(optimizer, TF1Adam):
+        optimizer_unused = optimizer.unused
+
     def update(x: tf.Tensor, y: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             reg_loss = model._objective(x, y, mask)
         gradients = tape.gradient(reg_loss, variables)
+        # Known when the step is traced: TensorFlow 1 makes no Adam slots for these variables.
+        optimizer_unused.update(n for g, n in zip(gradients, names) if g is None)
         # PsychRNN multiplies by (1 - fixed) before clipping, so frozen entries use none of the norm.
         gradients = [
             g if g is None or n not in keep else g * keep[n] for g, n in zip(gradients, names)

@@ -349,7 +349,10 @@ class RNN(abc.ABC):
         for index, optimizer in enumerate(self.optimizers):
             first = "Adam" if index == 0 else f"Adam_{2 * index}"
             second = f"Adam_{2 * index + 1}"
+            unused = getattr(optimizer, "unused", set())
             for name, (m, v) in getattr(optimizer, "slots", {}).items():
+                if name in unused:
+                    continue
                 weights[f"{name}/{first}"] = m.numpy()
                 weights[f"{name}/{second}"] = v.numpy()
         weights["dale_ratio"] = self.dale_ratio
