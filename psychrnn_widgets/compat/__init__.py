@@ -12,9 +12,9 @@ Behaviour taken from PsychRNN's main branch (commit aff98e1) where it differs fr
 * ``train`` runs ``ceil(training_iters / batch_size)`` updates (1.0.0 runs one fewer, and none
   when ``training_iters <= batch_size``).
 * A ``training_weights_path`` folder that does not exist is created.
-* The transfer function is stored in weight files and restored on load; here it is written as
-  a plain string under ``transfer_function_name``, never pickled, and a main-branch file's
-  pickled ``transfer_function`` is recognised by name without unpickling.
+* The transfer function is stored in weight files and restored on load. Here it is written as
+  a plain string under ``transfer_function_name``, never pickled. A main-branch file's pickled
+  ``transfer_function`` is recognised by name without unpickling.
 * ``Task.get_trial_batch()`` draws from one persistent generator, so batch numbers count up.
 * ``Curriculum.get_generator_function()`` warns ``DeprecationWarning``; use ``batch_generator()``.
 
