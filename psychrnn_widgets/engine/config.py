@@ -47,7 +47,8 @@ class NetworkConfig:
         maps a tensor to a tensor of the same shape. Default ``"relu"``.
     dale_ratio
         Fraction of excitatory units in [0, 1], or None for no Dale's law. The first
-        ``int(dale_ratio * N_rec)`` units are excitatory.
+        ``int(dale_ratio * N_rec)`` units are excitatory, so 0 makes every unit inhibitory
+        (PsychRNN 1.0.0 treats 0 like None).
     autapses
         If False, the diagonal of the recurrent mask is zeroed when the network is built
         (the array passed in is not changed).

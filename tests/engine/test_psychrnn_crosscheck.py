@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from psychrnn_widgets.engine import NetworkConfig, build_network, load_network
+from psychrnn_widgets.engine import NetworkConfig, build_network, load_network, save_network
 from psychrnn_widgets.engine.losses import compute_loss
 from psychrnn_widgets.engine.regularizers import compute_regularization
 
@@ -41,7 +41,9 @@ for case_path in sys.argv[1:]:
                                              "L2_out", "L2_firing_rate", "autapses")}
     params["tau"] = data["tau"] if data["tau"].ndim else float(data["tau"])
     params["rec_noise"] = 0.0
-    if settings["model"] != "lstm":
+    if "load_weights_path" in settings:
+        params["load_weights_path"] = settings["load_weights_path"]
+    elif settings["model"] != "lstm":
         params.update({key: data[key] for key in WEIGHTS})
         if settings["dale_ratio"] is not None:
             params["dale_ratio"] = settings["dale_ratio"]
@@ -113,6 +115,22 @@ CASES = {
 }
 
 
+def our_saved_case(folder: Path):
+    """Save a constrained network of this package and a case that makes PsychRNN load it."""
+    rng = np.random.default_rng(7)
+    config = NetworkConfig(
+        N_in=3, N_rec=10, N_out=2, dale_ratio=0.8, autapses=False, rec_connectivity=(rng.random((10, 10)) < 0.7).astype(float),
+        output_connectivity=(rng.random((2, 10)) < 0.8).astype(float), seed=5,
+    )
+    network = build_network(config)
+    network.set_weights({"b_rec": rng.normal(size=10) * 0.1, "b_out": rng.normal(size=2) * 0.1})
+    weights = save_network(folder / "ours-weights.npz", network)
+    path, settings, arrays = make_case(folder, "load_ours", model="basic", dale_ratio=0.8)
+    settings.update(N_rec=10, load_weights_path=str(weights))
+    np.savez(path, settings=np.array(json.dumps(settings)), **arrays)
+    return network, (path, settings, arrays)
+
+
 @pytest.fixture(scope="module")
 def psychrnn_results(tmp_path_factory):
     from psychrnn_env import ENV_DIR, run_in_psychrnn
@@ -121,8 +139,11 @@ def psychrnn_results(tmp_path_factory):
         pytest.skip(f"PsychRNN environment not ready at {ENV_DIR}")
     folder = tmp_path_factory.mktemp("psychrnn")
     cases = {name: make_case(folder, name, **options) for name, options in CASES.items()}
+    ours, cases["load_ours"] = our_saved_case(folder)
     summary = run_in_psychrnn(SCRIPT, *(str(path) for path, _, _ in cases.values()), timeout=900)
-    return {name: (cases[name], dict(np.load(summary[name]))) for name in CASES}
+    results = {name: (cases[name], dict(np.load(summary[name]))) for name in cases}
+    results["ours"] = ours
+    return results
 
 
 def our_rate_network(settings, arrays):
@@ -169,5 +190,12 @@ def test_psychrnn_lstm_file_matches(psychrnn_results):
     network = load_network(str(path).replace(".npz", "-weights.npz"))
     assert network.config.model == "lstm"
     outputs, states = network.run(arrays["x"])
+    np.testing.assert_allclose(states, reference["states"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(outputs, reference["outputs"], rtol=0, atol=1e-5)
+
+
+def test_our_file_loads_in_psychrnn(psychrnn_results):
+    (_path, _settings, arrays), reference = psychrnn_results["load_ours"]
+    outputs, states = psychrnn_results["ours"].run(arrays["x"])
     np.testing.assert_allclose(states, reference["states"], rtol=0, atol=1e-5)
     np.testing.assert_allclose(outputs, reference["outputs"], rtol=0, atol=1e-5)
