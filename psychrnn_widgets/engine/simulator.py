@@ -23,7 +23,7 @@ __all__ = ["Simulator"]
 
 
 class Simulator:
-    """Float64 NumPy forward pass of a rate RNN.
+    """Float64 NumPy forward pass of a rate RNN, an LSTM or a GRU.
 
     Parameters
     ----------
@@ -45,14 +45,10 @@ class Simulator:
 
     def __init__(self, source: Any, config: NetworkConfig | Mapping[str, Any] | None = None) -> None:
         weights, self.config = _resolve(source, config)
-        if self.config.model != "rate":
-            raise InvalidParameterError(
-                "source", f"Simulator supports model='rate' only (got model={self.config.model!r})", self.config.model
-            )
         self.weights = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
         self._transfer = numpy_transfer_function(self.config.transfer_function)
-        self.effective = _effective(self.weights, self.config)
         self.alpha = np.asarray(self.config.alpha, dtype=np.float64)
+        self.effective = _effective(self.weights, self.config) if self.config.model == "rate" else {}
 
     def run(
         self,
@@ -69,7 +65,7 @@ class Simulator:
             Array (N_batch, N_steps, N_in); any batch size and length.
         rec_perturbation
             None or an array (N_steps, N_rec, N_rec) that multiplies the effective W_rec
-            element-wise at each step.
+            element-wise at each step (rate model only).
         seed, noise
             Recurrent noise is drawn from ``seed`` when ``rec_noise > 0`` and ``noise`` is True.
             NumPy's stream differs from TensorFlow's, so noisy runs never match the engine
@@ -83,6 +79,12 @@ class Simulator:
         config = self.config
         x = _checks.check_inputs("inputs", inputs, config.N_in).astype(np.float64)
         n_batch, n_steps, _ = x.shape
+        if config.model != "rate":
+            if rec_perturbation is not None:
+                raise InvalidParameterError(
+                    "rec_perturbation", f"rec_perturbation applies to model='rate' only (got model={config.model!r})", None
+                )
+            return _run_gated(self.weights, config, x)
         if rec_perturbation is not None:
             rec_perturbation = np.asarray(rec_perturbation, dtype=np.float64)
             expected = (n_steps, config.N_rec, config.N_rec)
@@ -111,6 +113,39 @@ class Simulator:
             states[:, t] = state
         outputs = self._transfer(states) @ w_out.T + self.weights["b_out"]
         return outputs, states
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _run_gated(weights: Mapping[str, np.ndarray], config: NetworkConfig, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run the LSTM or GRU equations of ``recurrent.py`` in float64."""
+    n_batch, n_steps, _ = x.shape
+    states = np.empty((n_batch, n_steps, config.N_rec))
+    if config.model == "lstm":
+        activation = np.tanh if config.lstm_hidden_activation == "tanh" else _sigmoid
+        hidden = np.repeat(weights["init_hidden"], n_batch, axis=0)
+        cell = np.repeat(weights["init_cell"], n_batch, axis=0)
+        for t in range(n_steps):
+            joint = np.concatenate([hidden, x[:, t]], axis=1)
+            forget = _sigmoid(joint @ weights["W_f"] + weights["b_f"])
+            write = _sigmoid(joint @ weights["W_i"] + weights["b_i"])
+            candidate = np.tanh(joint @ weights["W_c"] + weights["b_c"])
+            read = _sigmoid(joint @ weights["W_o"] + weights["b_o"])
+            cell = forget * cell + write * candidate
+            hidden = read * activation(cell)
+            states[:, t] = hidden
+    else:
+        hidden = np.repeat(weights["init_state"], n_batch, axis=0)
+        for t in range(n_steps):
+            joint = np.concatenate([hidden, x[:, t]], axis=1)
+            update = _sigmoid(joint @ weights["W_z"] + weights["b_z"])
+            reset = _sigmoid(joint @ weights["W_r"] + weights["b_r"])
+            candidate = np.tanh(np.concatenate([reset * hidden, x[:, t]], axis=1) @ weights["W_h"] + weights["b_h"])
+            hidden = (1.0 - update) * hidden + update * candidate
+            states[:, t] = hidden
+    return states @ weights["W_out"].T + weights["b_out"], states
 
 
 def _effective(weights: Mapping[str, np.ndarray], config: NetworkConfig) -> dict[str, np.ndarray]:
@@ -142,6 +177,8 @@ def _resolve(source: Any, config: Any) -> tuple[dict[str, np.ndarray], NetworkCo
         else:
             resolved = _psychrnn_files.config_from_entries(source, dict(config or {}))
         shapes = variable_shapes(resolved)
+        if resolved.model == "lstm":
+            source = _psychrnn_files.lstm_arrays(source)
         weights = {}
         for name, shape in shapes.items():
             if name not in source:

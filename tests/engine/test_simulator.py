@@ -123,3 +123,30 @@ def test_bad_source():
 def test_missing_weight():
     with pytest.raises(InvalidParameterError, match="weights dict is missing 'W_out'"):
         Simulator({"W_in": np.zeros((2, 1)), "W_rec": np.zeros((2, 2))}, NetworkConfig(N_in=1, N_rec=2, N_out=1))
+
+
+@pytest.mark.parametrize(("model", "changes"), [("lstm", {}), ("lstm", {"lstm_hidden_activation": "sigmoid"}), ("gru", {})])
+def test_gated_equals_float64_engine(model, changes):
+    network = build_network(NetworkConfig(N_in=2, N_rec=6, N_out=3, model=model, seed=1, dtype="float64", **changes))
+    inputs = np.random.default_rng(0).normal(size=(4, 50, 2))
+    expected_outputs, expected_states = network.run(inputs)
+    outputs, states = Simulator(network).run(inputs)
+    np.testing.assert_allclose(states, expected_states, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(outputs, expected_outputs, rtol=0, atol=1e-12)
+
+
+def test_gated_rejects_perturbation():
+    simulator = Simulator(build_network(NetworkConfig(N_in=1, N_rec=2, N_out=1, model="gru", seed=0)))
+    with pytest.raises(InvalidParameterError, match="rec_perturbation applies to model='rate' only"):
+        simulator.run(np.zeros((1, 3, 1)), rec_perturbation=np.ones((3, 2, 2)))
+
+
+def test_psychrnn_lstm_dict():
+    rng = np.random.default_rng(0)
+    weights = {f"W_{gate}": rng.normal(size=(4, 3)) for gate in "fico"}
+    weights.update({f"b_{gate}": np.ones(3) for gate in "fico"})
+    weights.update(W_out=rng.normal(size=(1, 3)), b_out=np.zeros(1), init_hidden=rng.normal(size=(5, 3)), init_cell=rng.normal(size=(5, 3)))
+    simulator = Simulator(weights)
+    assert simulator.config.lstm_hidden_activation == "sigmoid"
+    assert np.array_equal(simulator.weights["init_hidden"], weights["init_hidden"][:1])
+    assert simulator.run(np.zeros((2, 4, 1)))[0].shape == (2, 4, 1)
