@@ -7,7 +7,9 @@ so the timing covers the trainings and not the worker start-up, which is reporte
 
 Prints one line per pool and ends with one JSON line: ``runs_completed`` (finished runs over
 all pools) and ``scaling_2_workers`` = throughput with 2 workers / throughput with 1 (median of
-the rounds).
+the rounds). It also reports the CPU seconds per run and the fraction of a core each worker got
+(``core_share``): on a machine shared with other jobs that fraction, not the sweep, often limits
+the scaling.
 
 Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]``
 """
@@ -62,8 +64,8 @@ def start_pool(workers: int) -> tuple[cf.ProcessPoolExecutor, float]:
     return pool, time.perf_counter() - start
 
 
-def timed_sweep(workers: int, base: dict) -> tuple[float, int, float]:
-    """Return (runs per second, finished runs, worker start-up seconds) for one pool."""
+def timed_sweep(workers: int, base: dict) -> dict[str, float]:
+    """Run the sweep on a warmed pool of ``workers``; return its rates, counts and CPU use."""
     pool, startup = start_pool(workers)
     try:
         with tempfile.TemporaryDirectory(prefix="sweep-scaling-") as out:
@@ -72,11 +74,19 @@ def timed_sweep(workers: int, base: dict) -> tuple[float, int, float]:
             elapsed = time.perf_counter() - start
     finally:
         pool.shutdown()
-    finished = int((table["status"] == "finished").sum())
     failed = table.loc[table["status"] != "finished", "error"].tolist()
     if failed:
         raise RuntimeError(f"{len(failed)} benchmark runs failed: {failed[0]}")
-    return len(table) / elapsed, finished, startup
+    cpu = float(table["cpu_time_s"].sum())
+    return {
+        "runs_per_s": len(table) / elapsed,
+        "finished": int((table["status"] == "finished").sum()),
+        "startup_s": startup,
+        "cpu_s_per_run": cpu / len(table),
+        # Fraction of a core each worker got while the sweep ran; below 1 means other
+        # processes on the machine took CPU time from the workers.
+        "core_share": cpu / (elapsed * workers),
+    }
 
 
 def main() -> None:
@@ -92,29 +102,36 @@ def main() -> None:
         "training": {"max_updates": args.updates, "eval_every": 10},
     }
 
-    rates: dict[int, list[float]] = {1: [], 2: []}
-    completed = 0
+    measured: dict[int, list[dict[str, float]]] = {1: [], 2: []}
     loads = [os.getloadavg()[0]]
     for round_index in range(args.rounds):
         for workers in (1, 2):
-            rate, finished, startup = timed_sweep(workers, base)
-            rates[workers].append(rate)
-            completed += finished
+            pool_result = timed_sweep(workers, base)
+            measured[workers].append(pool_result)
             loads.append(os.getloadavg()[0])
             print(
-                f"round {round_index + 1}, {workers} worker(s): {rate:.3f} runs/s, "
-                f"{finished} finished, worker start-up {startup:.1f} s, "
-                f"load average {loads[-1]:.2f}",
+                f"round {round_index + 1}, {workers} worker(s): "
+                f"{pool_result['runs_per_s']:.3f} runs/s, {pool_result['finished']} finished, "
+                f"{pool_result['cpu_s_per_run']:.2f} CPU s per run, "
+                f"{pool_result['core_share']:.2f} of a core per worker, "
+                f"worker start-up {pool_result['startup_s']:.1f} s, load average {loads[-1]:.2f}",
                 flush=True,
             )
 
-    one_worker_rate, two_worker_rate = statistics.median(rates[1]), statistics.median(rates[2])
+    def median(workers: int, key: str) -> float:
+        return statistics.median(pool_result[key] for pool_result in measured[workers])
+
+    one_worker_rate, two_worker_rate = median(1, "runs_per_s"), median(2, "runs_per_s")
     result = {
         "benchmark": "sweep_scaling",
-        "runs_completed": completed,
+        "runs_completed": sum(int(pool["finished"]) for pools in measured.values() for pool in pools),
         "scaling_2_workers": round(two_worker_rate / one_worker_rate, 3),
         "runs_per_s_1_worker": round(one_worker_rate, 4),
         "runs_per_s_2_workers": round(two_worker_rate, 4),
+        "cpu_s_per_run_1_worker": round(median(1, "cpu_s_per_run"), 3),
+        "cpu_s_per_run_2_workers": round(median(2, "cpu_s_per_run"), 3),
+        "core_share_1_worker": round(median(1, "core_share"), 3),
+        "core_share_2_workers": round(median(2, "core_share"), 3),
         "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
         "updates_per_run": args.updates,
         "N_rec": args.N_rec,

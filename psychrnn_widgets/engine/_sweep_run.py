@@ -182,6 +182,7 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
     run_dir = Path(out_dir) / spec["run_id"]
     started = time.time()
     clock = time.perf_counter()
+    cpu_clock = time.process_time()
     host = socket.gethostname()
     write_json_atomic(run_dir / STARTED_FILE, {"started": started, "host": host, "pid": os.getpid()})
     row: dict[str, Any] = {
@@ -206,6 +207,7 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
         import psychrnn_widgets.engine.trainer  # noqa: F401
 
         clock = time.perf_counter()
+        cpu_clock = time.process_time()
         _train(spec, run_dir, row)
     except Exception as error:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         if isinstance(error, InvalidParameterError):
@@ -218,6 +220,7 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
         row["error"] = f"{type(error).__name__}: {error}"
         details = traceback.format_exc()
     row["wall_time_s"] = time.perf_counter() - clock
+    row["cpu_time_s"] = time.process_time() - cpu_clock
 
     metrics = {
         **row,

@@ -51,6 +51,7 @@ RESULT_COLUMNS = (
     "updates",
     "trials",
     "wall_time_s",
+    "cpu_time_s",
     "path",
     "error",
     "run_id",
@@ -108,6 +109,7 @@ def _resolve_executor(
     executor: Any, pending: int, max_workers: int | None, tf_threads: int | None
 ) -> tuple[cf.Executor, bool]:
     """Return the executor to submit to and whether this sweep owns (and so shuts down) it."""
+    _check_executor(executor)
     if executor is None:
         workers = min(pending, max_workers or os.cpu_count() or 1)
         # spawn, not fork: a forked child would inherit the parent's TensorFlow runtime and
@@ -120,12 +122,20 @@ def _resolve_executor(
         )
         logger.info("sweep starts %d worker processes", workers)
         return pool, True
+    if _is_dask_client(executor):
+        return executor.get_executor(pure=False), False
+    return executor, False
+
+
+def _is_dask_client(executor: Any) -> bool:
     # A dask.distributed.Client is not a concurrent.futures.Executor, but its get_executor()
     # returns one. Checked by module name so that Dask stays an optional dependency.
-    if type(executor).__module__.startswith("distributed") and hasattr(executor, "get_executor"):
-        return executor.get_executor(pure=False), False
-    if isinstance(executor, cf.Executor):
-        return executor, False
+    return type(executor).__module__.startswith("distributed") and hasattr(executor, "get_executor")
+
+
+def _check_executor(executor: Any) -> None:
+    if executor is None or _is_dask_client(executor) or isinstance(executor, cf.Executor):
+        return
     raise InvalidParameterError(
         "executor",
         "executor must be None, a dask.distributed.Client or a concurrent.futures.Executor "
@@ -265,7 +275,8 @@ def sweep(
         ``accuracy`` (on a held-out batch), ``updates_to_criterion`` (first update whose
         accuracy reached ``performance_cutoff``; NaN when it was not reached or not set),
         ``updates``, ``trials``, ``wall_time_s`` (build, train, evaluate and save, without
-        the worker's TensorFlow import), ``path``
+        the worker's TensorFlow import), ``cpu_time_s`` (CPU time of the worker process over
+        the same span), ``path``
         (the weight file), ``error``, ``run_id`` and ``resumed`` (True when read back from an
         earlier sweep).
 
@@ -282,7 +293,9 @@ def sweep(
     multi-machine Dask cluster that means a shared file system. A script that runs a local
     sweep needs the ``if __name__ == "__main__":`` guard, because spawned workers import it.
     If a local worker process dies (killed for memory, say), the process pool breaks and every
-    run not yet finished is reported as failed; running the sweep again resumes it.
+    run not yet finished is reported as failed; running the sweep again resumes it. An
+    interrupt (KeyboardInterrupt) cancels the queued runs and, with the local pool, waits for
+    the runs in progress to end before it propagates.
     """
     base = _as_base(base)
     runs = expand_runs(base, grid, seeds)
@@ -295,7 +308,18 @@ def sweep(
         )
     if progress is not None and not callable(progress):
         raise InvalidParameterError("progress", f"progress must be callable or None (got {progress!r})", progress)
-    import pandas as pd
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, numbers.Real) or not poll_interval > 0:
+        raise InvalidParameterError(
+            "poll_interval", f"poll_interval must be a number of seconds above 0 (got {poll_interval!r} s)", poll_interval
+        )
+    _check_executor(executor)
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError(
+            "sweep() returns a pandas DataFrame; install pandas, for example with "
+            "pip install 'psychrnn_widgets[distributed]'"
+        ) from error
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -350,7 +374,7 @@ def _table(runs: list[RunSpec], rows: dict[str, dict[str, Any]], pd: Any) -> Any
             record[column] = row.get(column, False if column == "resumed" else None)
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=[*names, *RESULT_COLUMNS])
-    for column in ("final_loss", "accuracy", "updates_to_criterion", "wall_time_s", "updates", "trials"):
+    for column in ("final_loss", "accuracy", "updates_to_criterion", "wall_time_s", "cpu_time_s", "updates", "trials"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["resumed"] = frame["resumed"].astype(bool)
     return frame

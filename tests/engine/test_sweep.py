@@ -140,6 +140,24 @@ def test_sweep_rejects_bad_executor(tmp_path):
         "executor must be None, a dask.distributed.Client or a concurrent.futures.Executor "
         "(got object)"
     )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_workers": 0}, "max_workers must be an integer of at least 1 or None (got max_workers=0)"),
+        ({"tf_threads": 0}, "tf_threads must be an integer of at least 1 (got tf_threads=0)"),
+        ({"retry_failed": "yes"}, "retry_failed must be True or False (got 'yes')"),
+        ({"progress": 5}, "progress must be callable or None (got 5)"),
+        ({"poll_interval": 0}, "poll_interval must be a number of seconds above 0 (got 0 s)"),
+    ],
+)
+def test_sweep_rejects_options(tmp_path, options, message):
+    with pytest.raises(InvalidParameterError) as raised:
+        sweep(BASE, GRID, SEEDS, tmp_path / "out", **options)
+    assert str(raised.value) == message
+    assert not (tmp_path / "out").exists()
 
 
 class FailingExecutor(cf.Executor):
@@ -202,6 +220,7 @@ def test_local_table(local_sweep):
         if row.status == "finished":
             assert Path(row.path) == out / row.run_id / "network.npz"
             assert row.wall_time_s > 0
+            assert row.cpu_time_s > 0
 
 
 @pytest.mark.slow
