@@ -168,3 +168,73 @@ def lstm_recurrence(
         return hidden, gradient
 
     return recurrence(projected, initial_hidden, initial_cell, w_hidden)
+
+
+def gru_recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor) -> tf.Tensor:
+    """Return hidden states (N_steps, N_batch, N_rec) of a GRU, with a hand-written gradient.
+
+    Parameters
+    ----------
+    projected
+        Time-major input part of the gates, ``x_t W_x + b`` (N_steps, N_batch, 3 N_rec), in the
+        order update, reset, candidate.
+    initial
+        h_0, shape (N_batch, N_rec).
+    w_update
+        Hidden rows of the update and reset gate matrices side by side, (N_rec, 2 N_rec).
+    w_candidate
+        Hidden rows of the candidate matrix, (N_rec, N_rec); it acts on ``reset * h``.
+    """
+
+    def step(carry: tuple[tf.Tensor, ...], projected_t: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        hidden = carry[0]
+        n_rec = tf.shape(hidden)[1]
+        gates = tf.math.sigmoid(tf.matmul(hidden, w_update) + projected_t[:, : 2 * n_rec])
+        update, reset = tf.split(gates, 2, axis=1)
+        candidate = tf.math.tanh(tf.matmul(reset * hidden, w_candidate) + projected_t[:, 2 * n_rec :])
+        return (1.0 - update) * hidden + update * candidate, update, reset, candidate
+
+    @tf.custom_gradient
+    def recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor) -> Any:
+        zeros = tf.zeros_like(initial)
+        hidden, update, reset, candidate = tf.scan(step, projected, initializer=(initial, zeros, zeros, zeros))
+
+        def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+            n_rec = tf.shape(initial)[1]
+            previous = tf.concat([initial[tf.newaxis], hidden[:-1]], axis=0)
+            # With a_t = dL/dh_t: dL/d(candidate pre-activation) = a_t c_n, dL/d(update
+            # pre-activation) = a_t c_z, and dL/d(reset pre-activation) = (dL/d(r h)) c_r.
+            c_n = update * (1.0 - tf.square(candidate))
+            c_z = (candidate - previous) * update * (1.0 - update)
+            c_r = previous * reset * (1.0 - reset)
+            keep = 1.0 - update
+            w_update_t = tf.transpose(w_update)
+            w_candidate_t = tf.transpose(w_candidate)
+
+            def back(carry: tuple[tf.Tensor, ...], elems: Any) -> tuple[tf.Tensor, ...]:
+                upstream_t, c_n_t, c_z_t, c_r_t, keep_t, reset_t = elems
+                total = upstream_t + carry[0]
+                d_candidate = total * c_n_t
+                d_update = total * c_z_t
+                d_reset_hidden = tf.matmul(d_candidate, w_candidate_t)
+                d_reset = d_reset_hidden * c_r_t
+                d_gates = tf.concat([d_update, d_reset], axis=1)
+                d_previous = total * keep_t + d_reset_hidden * reset_t + tf.matmul(d_gates, w_update_t)
+                return d_previous, d_gates, d_candidate
+
+            initializer = (tf.zeros_like(initial), tf.zeros_like(projected[0, :, : 2 * n_rec]), tf.zeros_like(initial))
+            d_previous, d_gates, d_candidate = tf.scan(
+                back, (upstream, c_n, c_z, c_r, keep, reset), initializer=initializer, reverse=True
+            )
+            d_projected = tf.concat([d_gates, d_candidate], axis=2)
+            d_w_update = tf.matmul(
+                tf.reshape(previous, [-1, n_rec]), tf.reshape(d_gates, [-1, 2 * n_rec]), transpose_a=True
+            )
+            d_w_candidate = tf.matmul(
+                tf.reshape(reset * previous, [-1, n_rec]), tf.reshape(d_candidate, [-1, n_rec]), transpose_a=True
+            )
+            return d_projected, d_previous[0], d_w_update, d_w_candidate
+
+        return hidden, gradient
+
+    return recurrence(projected, initial, w_update, w_candidate)

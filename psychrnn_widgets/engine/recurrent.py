@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from psychrnn_widgets.engine._base import NetworkBase
-from psychrnn_widgets.engine._recurrence import lstm_recurrence
+from psychrnn_widgets.engine._recurrence import gru_recurrence, lstm_recurrence
 from psychrnn_widgets.engine.initializers import glorot_normal, override_weights
 
 __all__ = ["LSTM", "GRU"]
@@ -142,12 +142,6 @@ class GRU(_GatedNetwork):
         w_h_update = w_h_gates[:, : 2 * n_rec]
         w_h_candidate = w_h_gates[:, 2 * n_rec :]
         projected = self._input_projection(x, w_x, bias)
-
-        def step(hidden: tf.Tensor, projected_t: tf.Tensor) -> tf.Tensor:
-            update, reset = tf.split(tf.math.sigmoid(tf.matmul(hidden, w_h_update) + projected_t[:, : 2 * n_rec]), 2, axis=1)
-            candidate = tf.math.tanh(tf.matmul(reset * hidden, w_h_candidate) + projected_t[:, 2 * n_rec :])
-            return (1.0 - update) * hidden + update * candidate
-
         initial = tf.tile(self.variables["init_state"], [tf.shape(x)[0], 1])
-        hidden = tf.scan(step, projected, initializer=initial)
+        hidden = gru_recurrence(projected, initial, w_h_update, w_h_candidate)
         return self._readout(hidden)

@@ -171,3 +171,34 @@ def test_lstm_gradient_equals_autodiff(option):
         gradients.append(tape.gradient(loss, network.trainable_variables))
     for manual, automatic in zip(*gradients):
         np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def plain_gru_states(network, inputs):
+    """Hidden states from a plain tf.scan, differentiated automatically, for comparison."""
+    weights = network.variables
+    n_batch = tf.shape(inputs)[0]
+
+    def step(hidden, x_t):
+        both = tf.concat([hidden, x_t], axis=1)
+        update = tf.math.sigmoid(both @ weights["W_z"] + weights["b_z"])
+        reset = tf.math.sigmoid(both @ weights["W_r"] + weights["b_r"])
+        candidate = tf.math.tanh(tf.concat([reset * hidden, x_t], axis=1) @ weights["W_h"] + weights["b_h"])
+        return (1.0 - update) * hidden + update * candidate
+
+    initial = tf.tile(weights["init_state"], [n_batch, 1])
+    states = tf.transpose(tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=initial), [1, 0, 2])
+    return tf.einsum("btr,or->bto", states, weights["W_out"]) + weights["b_out"], states
+
+
+def test_gru_gradient_equals_autodiff():
+    network = build_network(NetworkConfig(N_in=3, N_rec=5, N_out=2, model="gru", seed=4, dtype="float64"))
+    network.set_weights({"b_z": np.linspace(-1, 1, 5), "b_r": np.full(5, 0.3), "b_h": np.full(5, -0.2)})
+    inputs = tf.constant(np.random.default_rng(3).normal(size=(4, 11, 3)))
+    gradients = []
+    for forward in (network.forward, lambda x: plain_gru_states(network, x)):
+        with tf.GradientTape() as tape:
+            outputs, states = forward(inputs)
+            loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(tf.sin(states))
+        gradients.append(tape.gradient(loss, network.trainable_variables))
+    for manual, automatic in zip(*gradients):
+        np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
