@@ -26,7 +26,7 @@ from psychrnn_widgets.app.settings import (
     voila_arguments,
 )
 
-__all__ = ["main", "build_parser", "CommandLineError"]
+__all__ = ["main", "build_parser", "prepare", "CommandLineError"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +146,8 @@ def _page_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def prepare(argv: Sequence[str] | None = None) -> list[str]:
-    """Check the command line and return the arguments to start Voilà with.
+def prepare(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """Check the command line; return the parsed options and the arguments to start Voilà with.
 
     Raises
     ------
@@ -174,18 +174,17 @@ def prepare(argv: Sequence[str] | None = None) -> list[str]:
     # Traitlets rejects an option given twice, so a passed-on option replaces the default.
     overridden = {argument.split("=", 1)[0] for argument in rest}
     kept = [argument for argument in arguments if argument.split("=", 1)[0] not in overridden]
-    return kept + list(rest)
+    return options, kept + list(rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``psychrnn-widgets``; return the exit status (2 for a usage error)."""
     try:
-        voila_argv = prepare(argv)
+        options, voila_argv = prepare(argv)
     except CommandLineError as error:
         print(f"psychrnn-widgets: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
-    options, _ = build_parser().parse_known_args(argv)
     if not _is_loopback(options.host):
         print(
             f"psychrnn-widgets: warning: listening on {options.host}, so other machines can open "

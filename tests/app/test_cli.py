@@ -30,7 +30,7 @@ def run_command(*arguments: str, home: Path) -> subprocess.CompletedProcess:
 
 def test_prepare_default_arguments():
     port = free_port()
-    arguments = cli.prepare(["--port", str(port), "--no-browser"])
+    _, arguments = cli.prepare(["--port", str(port), "--no-browser"])
     assert arguments == [
         str(dashboard_notebook().resolve()),
         "--Voila.ip=127.0.0.1",
@@ -48,18 +48,18 @@ def test_prepare_default_arguments():
 
 
 def test_prepare_opens_browser_by_default():
-    arguments = cli.prepare(["--port", str(free_port())])
+    _, arguments = cli.prepare(["--port", str(free_port())])
     assert "--Voila.open_browser=True" in arguments
 
 
 def test_prepare_without_preheat():
-    arguments = cli.prepare(["--port", str(free_port()), "--no-preheat"])
+    _, arguments = cli.prepare(["--port", str(free_port()), "--no-preheat"])
     assert "--preheat_kernel=True" not in arguments
     assert "--pool_size=1" not in arguments
 
 
 def test_prepare_passes_trait_options_on():
-    arguments = cli.prepare(
+    _, arguments = cli.prepare(
         [
             "--port",
             str(free_port()),
