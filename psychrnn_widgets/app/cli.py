@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
-import logging
 import os
 import re
 import socket
@@ -27,8 +26,6 @@ from psychrnn_widgets.app.settings import (
 )
 
 __all__ = ["main", "build_parser", "prepare", "CommandLineError"]
-
-logger = logging.getLogger(__name__)
 
 # Matches traitlets options such as --MappingKernelManager.cull_idle_timeout=30.
 _TRAIT_OPTION = re.compile(r"^--[A-Za-z_]\w*\.[A-Za-z_]\w*=.*$")
@@ -142,8 +139,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def _page_url(host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    # An IPv6 address goes in brackets in a URL.
+    host_in_url = f"[{host}]" if ":" in host else host
+    return f"http://{host_in_url}:{port}/"
 
 
 def prepare(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
@@ -173,8 +171,8 @@ def prepare(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, list
     )
     # Traitlets rejects an option given twice, so a passed-on option replaces the default.
     overridden = {argument.split("=", 1)[0] for argument in rest}
-    kept = [argument for argument in arguments if argument.split("=", 1)[0] not in overridden]
-    return options, kept + list(rest)
+    defaults = [argument for argument in arguments if argument.split("=", 1)[0] not in overridden]
+    return options, defaults + list(rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
