@@ -132,6 +132,11 @@ def main() -> None:
         "cpu_s_per_run_2_workers": round(median(2, "cpu_s_per_run"), 3),
         "core_share_1_worker": round(median(1, "core_share"), 3),
         "core_share_2_workers": round(median(2, "core_share"), 3),
+        # An estimate, not a measurement: the scaling if every worker had a core to itself,
+        # from CPU seconds per run alone (it ignores time a run spends waiting on files).
+        "cpu_bound_scaling_estimate": round(
+            2 * median(1, "cpu_s_per_run") / median(2, "cpu_s_per_run"), 3
+        ),
         "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
         "updates_per_run": args.updates,
         "N_rec": args.N_rec,
