@@ -6,7 +6,7 @@ import dataclasses
 import difflib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -26,7 +26,7 @@ class NetworkBase:
     :meth:`_initial_values` and :meth:`forward`, and may extend :meth:`effective_weights`.
     """
 
-    _train_flags: dict[str, str] = {}
+    _train_flags: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: NetworkConfig) -> None:
         if not isinstance(config, NetworkConfig):
@@ -35,7 +35,11 @@ class NetworkBase:
             )
         # A private copy: later edits of the caller's config cannot desynchronise the network.
         self.config = dataclasses.replace(config)
-        self.seed = config.seed if config.seed is not None else int(np.random.SeedSequence().generate_state(1)[0])
+        self.seed = (
+            config.seed
+            if config.seed is not None
+            else int(np.random.SeedSequence().generate_state(1)[0])
+        )
         self.dtype = tf.float32 if config.dtype == "float32" else tf.float64
         self._np_dtype = np.float32 if config.dtype == "float32" else np.float64
         self._transfer = tf_transfer_function(config.transfer_function)
@@ -70,11 +74,15 @@ class NetworkBase:
         if x.dtype != self.dtype:
             if not (x.dtype.is_floating or x.dtype.is_integer or x.dtype.is_bool):
                 raise InvalidParameterError(
-                    "inputs", f"inputs must be a real numeric tensor (got dtype {x.dtype.name})", None
+                    "inputs",
+                    f"inputs must be a real numeric tensor (got dtype {x.dtype.name})",
+                    None,
                 )
             x = tf.cast(x, self.dtype)
         shape = x.shape
-        if shape.rank is not None and (shape.rank != 3 or shape[-1] not in (None, self.config.N_in)):
+        if shape.rank is not None and (
+            shape.rank != 3 or shape[-1] not in (None, self.config.N_in)
+        ):
             raise ShapeMismatchError(
                 "inputs",
                 f"inputs must have shape (N_batch, N_steps, N_in={self.config.N_in}) (got shape {tuple(shape)})",
@@ -82,7 +90,9 @@ class NetworkBase:
             )
         return x
 
-    def run(self, inputs: Any, seed: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def run(
+        self, inputs: Any, seed: int | np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run trials and return NumPy ``(outputs, states)``.
 
         Parameters
@@ -97,7 +107,9 @@ class NetworkBase:
         outputs : ndarray, shape (N_batch, N_steps, N_out)
         states : ndarray, shape (N_batch, N_steps, N_rec)
         """
-        x = _checks.check_inputs("inputs", inputs, self.config.N_in).astype(self._np_dtype, copy=False)
+        x = _checks.check_inputs("inputs", inputs, self.config.N_in).astype(
+            self._np_dtype, copy=False
+        )
         noisy = self.config.rec_noise > 0
         function = self._run_function(noisy)
         if noisy:
@@ -146,7 +158,9 @@ class NetworkBase:
                 close = difflib.get_close_matches(str(name), list(self.variables), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise InvalidParameterError(
-                    "weights", f"the network has no variable {name!r}; names are {', '.join(self.variables)}{hint}", name
+                    "weights",
+                    f"the network has no variable {name!r}; names are {', '.join(self.variables)}{hint}",
+                    name,
                 )
             shape = self._shapes[name]
             array = np.asarray(value)

@@ -23,7 +23,9 @@ def check_positive_int(field: str, value: Any) -> int:
             field, f"{field} must be an integer larger than 0 (got {value!r})", value
         )
     if value <= 0:
-        raise InvalidParameterError(field, f"{field} must be larger than 0 (got {field}={value})", value)
+        raise InvalidParameterError(
+            field, f"{field} must be larger than 0 (got {field}={value})", value
+        )
     return int(value)
 
 
@@ -68,7 +70,9 @@ def check_choice(field: str, value: Any, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(value), options, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise InvalidParameterError(
-        field, f"{field} must be one of {', '.join(map(repr, options))} (got {value!r}){hint}", value
+        field,
+        f"{field} must be one of {', '.join(map(repr, options))} (got {value!r}){hint}",
+        value,
     )
 
 
@@ -83,7 +87,9 @@ def check_array(
     try:
         array = np.array(value, copy=True)
     except (TypeError, ValueError) as error:
-        raise InvalidParameterError(field, f"{field} must be a numeric array ({error})", value) from None
+        raise InvalidParameterError(
+            field, f"{field} must be a numeric array ({error})", value
+        ) from None
     if array.dtype.kind not in "biuf":
         raise InvalidParameterError(
             field, f"{field} must be a real numeric array (got dtype {array.dtype})", value
@@ -117,10 +123,14 @@ def check_inputs(field: str, value: Any, n_in: int) -> np.ndarray:
         )
     if array.shape[2] != n_in:
         raise ShapeMismatchError(
-            field, f"{field} must have N_in={n_in} channels in its last axis (got shape {array.shape})", value
+            field,
+            f"{field} must have N_in={n_in} channels in its last axis (got shape {array.shape})",
+            value,
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ShapeMismatchError(
-            field, f"{field} must hold at least one trial and one time step (got shape {array.shape})", value
+            field,
+            f"{field} must hold at least one trial and one time step (got shape {array.shape})",
+            value,
         )
     return array

@@ -57,7 +57,9 @@ def _dale_out_inhibitory(entries: Mapping[str, Any], dale_ratio: float, n_rec: i
         if matrix is None:
             continue
         if matrix.shape != (n_rec, n_rec) or np.count_nonzero(matrix - np.diag(np.diag(matrix))):
-            raise WeightFileError(f"weight file entry {key!r} must be a diagonal ({n_rec}, {n_rec}) matrix")
+            raise WeightFileError(
+                f"weight file entry {key!r} must be a diagonal ({n_rec}, {n_rec}) matrix"
+            )
     if "Dale_rec" in entries and not np.array_equal(np.diag(entries["Dale_rec"]), expected_rec):
         raise WeightFileError(
             f"weight file entry 'Dale_rec' does not match dale_ratio={dale_ratio:g}: the first {n_e} units must be +1 "
@@ -82,7 +84,9 @@ def _transfer_function(entries: Mapping[str, Any]) -> str:
         return "relu"
     if isinstance(stored, FunctionReference):
         return stored.transfer_function
-    raise WeightFileError(f"weight file entry 'transfer_function' must be a function reference (got {stored!r})")
+    raise WeightFileError(
+        f"weight file entry 'transfer_function' must be a function reference (got {stored!r})"
+    )
 
 
 def config_from_entries(entries: Mapping[str, Any], overrides: Mapping[str, Any]) -> NetworkConfig:
@@ -91,7 +95,13 @@ def config_from_entries(entries: Mapping[str, Any], overrides: Mapping[str, Any]
     if "W_f" in entries:
         n_total, n_rec = _shape(entries, "W_f", 2)
         n_out = _shape(entries, "W_out", 2)[0]
-        values.update(N_in=n_total - n_rec, N_rec=n_rec, N_out=n_out, model="lstm", lstm_hidden_activation="sigmoid")
+        values.update(
+            N_in=n_total - n_rec,
+            N_rec=n_rec,
+            N_out=n_out,
+            model="lstm",
+            lstm_hidden_activation="sigmoid",
+        )
     else:
         n_rec, n_in = _shape(entries, "W_in", 2)
         n_out = _shape(entries, "W_out", 2)[0]
@@ -103,7 +113,9 @@ def config_from_entries(entries: Mapping[str, Any], overrides: Mapping[str, Any]
         if isinstance(dale_ratio, np.ndarray):
             dale_ratio = float(dale_ratio)
         if dale_ratio is not None and not isinstance(dale_ratio, (int, float)):
-            raise WeightFileError(f"weight file entry 'dale_ratio' must be None or a number (got {dale_ratio!r})")
+            raise WeightFileError(
+                f"weight file entry 'dale_ratio' must be None or a number (got {dale_ratio!r})"
+            )
         if dale_ratio is not None:
             values["dale_ratio"] = float(dale_ratio)
             values["dale_out_inhibitory"] = _dale_out_inhibitory(entries, float(dale_ratio), n_rec)

@@ -57,7 +57,9 @@ def rate_recurrence(
                 upstream_t, slope_t = elems
                 return upstream_t + decay * a_next + tf.matmul(a_next, weights_t) * slope_t
 
-            totals = tf.scan(back, (upstream, slopes), initializer=tf.zeros_like(initial), reverse=True)
+            totals = tf.scan(
+                back, (upstream, slopes), initializer=tf.zeros_like(initial), reverse=True
+            )
             first = totals[0]
             d_initial = decay * first + tf.matmul(first, weights_t) * derivative(initial)
 
@@ -118,10 +120,14 @@ def lstm_recurrence(
         return read * activation(cell), cell, forget, write, candidate, read
 
     @tf.custom_gradient
-    def recurrence(projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor) -> Any:
+    def recurrence(
+        projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor
+    ) -> Any:
         zeros = tf.zeros_like(initial_hidden)
         initializer = (initial_hidden, initial_cell, zeros, zeros, zeros, zeros)
-        hidden, cells, forget, write, candidate, read = tf.scan(step, projected, initializer=initializer)
+        hidden, cells, forget, write, candidate, read = tf.scan(
+            step, projected, initializer=initializer
+        )
 
         def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
             n_rec = tf.shape(weights)[0]
@@ -148,7 +154,9 @@ def lstm_recurrence(
                 upstream_t, slope_t, coefficients_t, read_t, forget_t = elems
                 d_hidden = upstream_t + tf.matmul(d_gates_next, weights_t)
                 d_cell = d_cell_next + d_hidden * slope_t
-                d_gates = tf.concat([tf.tile(d_cell, [1, 3]) * coefficients_t, d_hidden * read_t], axis=1)
+                d_gates = tf.concat(
+                    [tf.tile(d_cell, [1, 3]) * coefficients_t, d_hidden * read_t], axis=1
+                )
                 return d_gates, d_cell * forget_t
 
             zeros = tf.zeros_like(initial_hidden)
@@ -161,7 +169,9 @@ def lstm_recurrence(
             d_initial_hidden = tf.matmul(d_gates[0], weights_t)
             d_initial_cell = d_cells_carried[0]
             d_weights = tf.matmul(
-                tf.reshape(previous_hidden, [-1, n_rec]), tf.reshape(d_gates, [-1, 4 * n_rec]), transpose_a=True
+                tf.reshape(previous_hidden, [-1, n_rec]),
+                tf.reshape(d_gates, [-1, 4 * n_rec]),
+                transpose_a=True,
             )
             return d_gates, d_initial_hidden, d_initial_cell, d_weights
 
@@ -170,7 +180,9 @@ def lstm_recurrence(
     return recurrence(projected, initial_hidden, initial_cell, w_hidden)
 
 
-def gru_recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor) -> tf.Tensor:
+def gru_recurrence(
+    projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor
+) -> tf.Tensor:
     """Return hidden states (N_steps, N_batch, N_rec) of a GRU, with a hand-written gradient.
 
     Parameters
@@ -191,13 +203,19 @@ def gru_recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor
         n_rec = tf.shape(hidden)[1]
         gates = tf.math.sigmoid(tf.matmul(hidden, w_update) + projected_t[:, : 2 * n_rec])
         update, reset = tf.split(gates, 2, axis=1)
-        candidate = tf.math.tanh(tf.matmul(reset * hidden, w_candidate) + projected_t[:, 2 * n_rec :])
+        candidate = tf.math.tanh(
+            tf.matmul(reset * hidden, w_candidate) + projected_t[:, 2 * n_rec :]
+        )
         return (1.0 - update) * hidden + update * candidate, update, reset, candidate
 
     @tf.custom_gradient
-    def recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor) -> Any:
+    def recurrence(
+        projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor, w_candidate: tf.Tensor
+    ) -> Any:
         zeros = tf.zeros_like(initial)
-        hidden, update, reset, candidate = tf.scan(step, projected, initializer=(initial, zeros, zeros, zeros))
+        hidden, update, reset, candidate = tf.scan(
+            step, projected, initializer=(initial, zeros, zeros, zeros)
+        )
 
         def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
             n_rec = tf.shape(initial)[1]
@@ -219,19 +237,29 @@ def gru_recurrence(projected: tf.Tensor, initial: tf.Tensor, w_update: tf.Tensor
                 d_reset_hidden = tf.matmul(d_candidate, w_candidate_t)
                 d_reset = d_reset_hidden * c_r_t
                 d_gates = tf.concat([d_update, d_reset], axis=1)
-                d_previous = total * keep_t + d_reset_hidden * reset_t + tf.matmul(d_gates, w_update_t)
+                d_previous = (
+                    total * keep_t + d_reset_hidden * reset_t + tf.matmul(d_gates, w_update_t)
+                )
                 return d_previous, d_gates, d_candidate
 
-            initializer = (tf.zeros_like(initial), tf.zeros_like(projected[0, :, : 2 * n_rec]), tf.zeros_like(initial))
+            initializer = (
+                tf.zeros_like(initial),
+                tf.zeros_like(projected[0, :, : 2 * n_rec]),
+                tf.zeros_like(initial),
+            )
             d_previous, d_gates, d_candidate = tf.scan(
                 back, (upstream, c_n, c_z, c_r, keep, reset), initializer=initializer, reverse=True
             )
             d_projected = tf.concat([d_gates, d_candidate], axis=2)
             d_w_update = tf.matmul(
-                tf.reshape(previous, [-1, n_rec]), tf.reshape(d_gates, [-1, 2 * n_rec]), transpose_a=True
+                tf.reshape(previous, [-1, n_rec]),
+                tf.reshape(d_gates, [-1, 2 * n_rec]),
+                transpose_a=True,
             )
             d_w_candidate = tf.matmul(
-                tf.reshape(reset * previous, [-1, n_rec]), tf.reshape(d_candidate, [-1, n_rec]), transpose_a=True
+                tf.reshape(reset * previous, [-1, n_rec]),
+                tf.reshape(d_candidate, [-1, n_rec]),
+                transpose_a=True,
             )
             return d_projected, d_previous[0], d_w_update, d_w_candidate
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from psychrnn_widgets.errors import WeightFileError
 
-__all__ = ["decode_object_npy", "FunctionReference"]
+__all__ = ["FunctionReference", "decode_object_npy"]
 
 # Globals that NumPy's own pickling of an ndarray refers to (module names of NumPy 1 and 2).
 _NUMPY_GLOBALS = {
@@ -41,7 +41,14 @@ _FUNCTION_NAMES = {
 }
 _FUNCTION_MODULES = ("tensorflow", "keras", "numpy", "psychrnn.backend.simulation")
 
-_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
+_STRING_OPS = {
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "UNICODE",
+    "SHORT_BINSTRING",
+    "BINSTRING",
+    "STRING",
+}
 _BYTES_OPS = {"SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "SHORT_BINBYTES8"}
 _NUMBER_OPS = {"BININT", "BININT1", "BININT2", "LONG1", "LONG4", "INT", "LONG", "BINFLOAT", "FLOAT"}
 
@@ -72,7 +79,9 @@ class _Mark:
 def _global(module: str, name: str, key: str) -> Any:
     if (module, name) in _NUMPY_GLOBALS:
         return (module, name)
-    if name in _FUNCTION_NAMES and any(module == root or module.startswith(root + ".") for root in _FUNCTION_MODULES):
+    if name in _FUNCTION_NAMES and any(
+        module == root or module.startswith(root + ".") for root in _FUNCTION_MODULES
+    ):
         return FunctionReference(module, name, _FUNCTION_NAMES[name])
     raise WeightFileError(
         f"weight file entry {key!r} refers to {module}.{name}, which is not an allowed value; only None, "
@@ -138,12 +147,16 @@ def _run_opcodes(payload: bytes, key: str) -> Any:
                 args = stack.pop()
                 function = stack.pop()
                 if not isinstance(function, tuple) or function not in _NUMPY_GLOBALS:
-                    raise WeightFileError(f"weight file entry {key!r} calls {function!r} in its pickle, which is not allowed")
+                    raise WeightFileError(
+                        f"weight file entry {key!r} calls {function!r} in its pickle, which is not allowed"
+                    )
                 stack.append(_Reduced(function, args))
             elif name == "BUILD":
                 state = stack.pop()
                 if not isinstance(stack[-1], _Reduced):
-                    raise WeightFileError(f"weight file entry {key!r} sets the state of a non-NumPy object")
+                    raise WeightFileError(
+                        f"weight file entry {key!r} sets the state of a non-NumPy object"
+                    )
                 stack[-1].state = state
             elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
                 memo[int(argument)] = stack[-1]
@@ -152,11 +165,15 @@ def _run_opcodes(payload: bytes, key: str) -> Any:
             elif name in ("BINGET", "LONG_BINGET", "GET"):
                 stack.append(memo[int(argument)])
             else:
-                raise WeightFileError(f"weight file entry {key!r} uses the pickle opcode {name}, which is not allowed")
+                raise WeightFileError(
+                    f"weight file entry {key!r} uses the pickle opcode {name}, which is not allowed"
+                )
     except WeightFileError:
         raise
     except (ValueError, IndexError, KeyError, AttributeError, TypeError) as error:
-        raise WeightFileError(f"weight file entry {key!r} has a malformed pickle ({error})") from None
+        raise WeightFileError(
+            f"weight file entry {key!r} has a malformed pickle ({error})"
+        ) from None
     raise WeightFileError(f"weight file entry {key!r} has a truncated pickle (no STOP)")
 
 
@@ -177,18 +194,29 @@ def decode_object_npy(data: bytes, key: str) -> None | bool | int | float | Func
         else:
             shape, _fortran, dtype = np.lib.format.read_array_header_2_0(stream)
     except ValueError as error:
-        raise WeightFileError(f"weight file entry {key!r} has an invalid .npy header ({error})") from None
+        raise WeightFileError(
+            f"weight file entry {key!r} has an invalid .npy header ({error})"
+        ) from None
     if not dtype.hasobject:
         raise WeightFileError(f"weight file entry {key!r} is not an object array")
     if int(np.prod(shape)) != 1:
-        raise WeightFileError(f"weight file entry {key!r} must contain one object (got shape {shape})")
+        raise WeightFileError(
+            f"weight file entry {key!r} must contain one object (got shape {shape})"
+        )
     result = _run_opcodes(stream.read(), key)
     if not isinstance(result, _Reduced) or result.callable[1] != "_reconstruct":
         raise WeightFileError(f"weight file entry {key!r} does not contain a NumPy array")
     state = result.state
-    if not (isinstance(state, tuple) and len(state) == 5 and isinstance(state[4], list) and len(state[4]) == 1):
+    if not (
+        isinstance(state, tuple)
+        and len(state) == 5
+        and isinstance(state[4], list)
+        and len(state[4]) == 1
+    ):
         raise WeightFileError(f"weight file entry {key!r} has an unexpected array layout")
     item = state[4][0]
     if item is None or isinstance(item, (bool, int, float, FunctionReference)):
         return item
-    raise WeightFileError(f"weight file entry {key!r} contains {type(item).__name__} data, which is not allowed")
+    raise WeightFileError(
+        f"weight file entry {key!r} contains {type(item).__name__} data, which is not allowed"
+    )

@@ -18,11 +18,18 @@ from psychrnn_widgets.engine import _checks
 from psychrnn_widgets.engine.transfer import check_transfer_function, transfer_function_name
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["NetworkConfig", "MODELS", "INITIALIZERS", "variable_shapes"]
+__all__ = ["INITIALIZERS", "MODELS", "NetworkConfig", "variable_shapes"]
 
 MODELS = ("rate", "lstm", "gru")
 INITIALIZERS = ("spectral_radius", "alpha_identity", "glorot_normal", "glorot_uniform")
-_TRAIN_FLAGS = ("W_in_train", "W_rec_train", "W_out_train", "b_rec_train", "b_out_train", "init_state_train")
+_TRAIN_FLAGS = (
+    "W_in_train",
+    "W_rec_train",
+    "W_out_train",
+    "b_rec_train",
+    "b_out_train",
+    "init_state_train",
+)
 _MASKS = ("input_connectivity", "rec_connectivity", "output_connectivity")
 
 
@@ -132,7 +139,9 @@ class NetworkConfig:
             ratio = _checks.check_real("dale_ratio", self.dale_ratio)
             if not 0.0 <= ratio <= 1.0:
                 raise InvalidParameterError(
-                    "dale_ratio", f"dale_ratio must be in [0, 1] or None (got dale_ratio={ratio:g})", ratio
+                    "dale_ratio",
+                    f"dale_ratio must be in [0, 1] or None (got dale_ratio={ratio:g})",
+                    ratio,
                 )
             self.dale_ratio = ratio
         self.autapses = _checks.check_bool("autapses", self.autapses)
@@ -153,7 +162,11 @@ class NetworkConfig:
             self.identity_gain = _checks.check_real("identity_gain", self.identity_gain)
         self.model = _checks.check_choice("model", self.model, MODELS)
         if self.seed is not None:
-            if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            if (
+                isinstance(self.seed, bool)
+                or not isinstance(self.seed, (int, np.integer))
+                or self.seed < 0
+            ):
                 raise InvalidParameterError(
                     "seed", f"seed must be None or an integer >= 0 (got {self.seed!r})", self.seed
                 )
@@ -182,7 +195,9 @@ class NetworkConfig:
             smallest = float(tau.min())
             if smallest <= 0:
                 raise InvalidParameterError(
-                    "tau", f"tau must be larger than 0 for every unit (got minimum tau={smallest:g} ms)", self.tau
+                    "tau",
+                    f"tau must be larger than 0 for every unit (got minimum tau={smallest:g} ms)",
+                    self.tau,
                 )
         if smallest < self.dt:
             raise InvalidParameterError(
@@ -201,7 +216,9 @@ class NetworkConfig:
         for name, is_set in unsupported.items():
             if is_set:
                 raise InvalidParameterError(
-                    name, f"{name} applies only to model='rate' (got model={self.model!r})", getattr(self, name)
+                    name,
+                    f"{name} applies only to model='rate' (got model={self.model!r})",
+                    getattr(self, name),
                 )
 
     def _checked_initial_weights(self) -> Mapping[str, Any] | str | None:
@@ -251,7 +268,9 @@ class NetworkConfig:
         masks = {
             "input_connectivity": self._mask_or_ones("input_connectivity", (self.N_rec, self.N_in)),
             "rec_connectivity": self._mask_or_ones("rec_connectivity", (self.N_rec, self.N_rec)),
-            "output_connectivity": self._mask_or_ones("output_connectivity", (self.N_out, self.N_rec)),
+            "output_connectivity": self._mask_or_ones(
+                "output_connectivity", (self.N_out, self.N_rec)
+            ),
         }
         if not self.autapses:
             np.fill_diagonal(masks["rec_connectivity"], 0.0)
@@ -275,7 +294,13 @@ class NetworkConfig:
     @classmethod
     def for_task(cls, task: Any, **overrides: Any) -> NetworkConfig:
         """Build a config whose N_in, N_out, dt and tau come from ``task``; ``overrides`` win."""
-        values = {"N_in": task.N_in, "N_out": task.N_out, "dt": task.dt, "tau": task.tau, "N_rec": 50}
+        values = {
+            "N_in": task.N_in,
+            "N_out": task.N_out,
+            "dt": task.dt,
+            "tau": task.tau,
+            "N_rec": 50,
+        }
         _check_names(overrides)
         values.update(overrides)
         return cls(**values)
@@ -345,4 +370,3 @@ def variable_shapes(config: NetworkConfig) -> dict[str, tuple[int, ...]]:
     else:
         shapes["init_state"] = (1, n_rec)
     return shapes
-

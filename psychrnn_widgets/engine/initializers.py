@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from psychrnn_widgets.engine.config import NetworkConfig
 
 __all__ = [
+    "alpha_identity_init",
+    "balance_dale",
     "glorot_normal",
     "glorot_uniform",
-    "balance_dale",
-    "spectral_radius_init",
-    "alpha_identity_init",
     "initial_rate_weights",
     "override_weights",
+    "spectral_radius_init",
 ]
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,9 @@ def spectral_radius_init(
     radius = float(np.max(np.abs(np.linalg.eigvals(w_rec))))
     if radius == 0.0:
         raise InvalidParameterError(
-            "spec_rad", "spec_rad cannot be reached: the drawn W_rec has spectral radius 0", spec_rad
+            "spec_rad",
+            "spec_rad cannot be reached: the drawn W_rec has spectral radius 0",
+            spec_rad,
         )
     return spec_rad * w_rec / radius
 
@@ -126,13 +128,17 @@ def initial_rate_weights(config: NetworkConfig, rng: np.random.Generator) -> dic
         )
     elif config.initializer == "alpha_identity":
         gain = config.alpha if config.identity_gain is None else config.identity_gain
-        weights["W_rec"] = alpha_identity_init(gain, config.N_rec, masks["rec_connectivity"], config.dale_ratio)
+        weights["W_rec"] = alpha_identity_init(
+            gain, config.N_rec, masks["rec_connectivity"], config.dale_ratio
+        )
     weights["b_rec"] = np.zeros(config.N_rec)
     weights["b_out"] = np.zeros(config.N_out)
     return override_weights(config, weights)
 
 
-def override_weights(config: NetworkConfig, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def override_weights(
+    config: NetworkConfig, weights: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Replace drawn values by those of ``config.initial_weights`` (a dict or a weight file)."""
     source = config.initial_weights
     if source is None:

@@ -29,7 +29,7 @@ from psychrnn_widgets.engine.config import NetworkConfig, variable_shapes
 from psychrnn_widgets.engine.transfer import TRANSFER_FUNCTIONS
 from psychrnn_widgets.errors import InvalidParameterError, WeightFileError
 
-__all__ = ["save_network", "load_network", "read_weight_file", "read_weight_arrays", "FORMAT"]
+__all__ = ["FORMAT", "load_network", "read_weight_arrays", "read_weight_file", "save_network"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,12 @@ def _versions() -> dict[str, str]:
 
     from psychrnn_widgets import __version__
 
-    return {"psychrnn_widgets": __version__, "tensorflow": tf.__version__, "numpy": np.__version__, "python": platform.python_version()}
+    return {
+        "psychrnn_widgets": __version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _history_arrays(trainer: Any) -> dict[str, np.ndarray]:
@@ -67,7 +72,9 @@ def _extra_arrays(extra: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
         array = np.asarray(value)
         if array.dtype.hasobject:
             raise InvalidParameterError(
-                "extra", f"extra[{key!r}] must be a numeric or string array, not objects (got {type(value).__name__})", value
+                "extra",
+                f"extra[{key!r}] must be a numeric or string array, not objects (got {type(value).__name__})",
+                value,
             )
         arrays[f"extra/{key}"] = array
     return arrays
@@ -118,7 +125,9 @@ def save_network(
     arrays.update(_extra_arrays(extra))
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(descriptor, "wb") as stream:
             np.savez(stream, **arrays)
@@ -161,7 +170,9 @@ def read_weight_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except WeightFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise WeightFileError(f"weight file {str(file)!r} is unreadable or truncated ({error})") from None
+        raise WeightFileError(
+            f"weight file {str(file)!r} is unreadable or truncated ({error})"
+        ) from None
     if not entries:
         raise WeightFileError(f"weight file {str(file)!r} contains no arrays")
     return entries
@@ -179,7 +190,9 @@ def _read_npy(data: bytes, key: str) -> Any:
     return np.lib.format.read_array(_io.BytesIO(data), allow_pickle=False)
 
 
-def read_weight_arrays(path: str | os.PathLike[str], config: NetworkConfig) -> dict[str, np.ndarray]:
+def read_weight_arrays(
+    path: str | os.PathLike[str], config: NetworkConfig
+) -> dict[str, np.ndarray]:
     """Return the variables of ``config``'s model found in a weight file, with shapes checked."""
     entries = read_weight_file(path)
     if config.model == "lstm" and "W_f" in entries:
@@ -200,7 +213,9 @@ def _checked_variables(
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
             raise WeightFileError(f"weight file entry {name!r} must be a numeric array")
         if value.shape != shape and not (shape[0] == 1 and value.shape == shape[1:]):
-            raise WeightFileError(f"weight file entry {name!r} has shape {value.shape}, expected {shape}")
+            raise WeightFileError(
+                f"weight file entry {name!r} has shape {value.shape}, expected {shape}"
+            )
         if not np.all(np.isfinite(value)):
             raise WeightFileError(f"weight file entry {name!r} contains NaN or infinite values")
         arrays[name] = value.reshape(shape)

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["LOSSES", "NORMALIZATIONS", "compute_loss", "check_loss"]
+__all__ = ["LOSSES", "NORMALIZATIONS", "check_loss", "compute_loss"]
 
 LOSSES = ("mse", "bce")
 NORMALIZATIONS = ("all", "mask")
@@ -28,11 +28,15 @@ def check_loss(kind: object, normalization: object = "all") -> None:
     """Raise :class:`InvalidParameterError` unless ``kind`` and ``normalization`` are valid."""
     if not (callable(kind) or kind in LOSSES):
         raise InvalidParameterError(
-            "loss", f"loss must be 'mse', 'bce' or a callable (outputs, targets, mask) -> scalar (got {kind!r})", kind
+            "loss",
+            f"loss must be 'mse', 'bce' or a callable (outputs, targets, mask) -> scalar (got {kind!r})",
+            kind,
         )
     if normalization not in NORMALIZATIONS:
         raise InvalidParameterError(
-            "loss_normalization", f"loss_normalization must be 'all' or 'mask' (got {normalization!r})", normalization
+            "loss_normalization",
+            f"loss_normalization must be 'all' or 'mask' (got {normalization!r})",
+            normalization,
         )
 
 
@@ -69,7 +73,9 @@ def compute_loss(
         terms = tf.square(mask * (outputs - targets))
     else:
         p = tf.clip_by_value(outputs, _BCE_EPSILON, 1.0 - _BCE_EPSILON)
-        log_likelihood = targets * tf.math.log(p + _BCE_EPSILON) + (1.0 - targets) * tf.math.log(1.0 - p + _BCE_EPSILON)
+        log_likelihood = targets * tf.math.log(p + _BCE_EPSILON) + (1.0 - targets) * tf.math.log(
+            1.0 - p + _BCE_EPSILON
+        )
         terms = -mask * log_likelihood
     if normalization == "all":
         return tf.reduce_mean(terms)

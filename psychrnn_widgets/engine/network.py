@@ -11,7 +11,7 @@ This is PsychRNN's ``Basic`` model. ``states`` are s_1..s_T before the transfer 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -43,7 +43,7 @@ class RateRNN(NetworkBase):
         The seed of the initial draws (drawn at random when ``config.seed`` is None).
     """
 
-    _train_flags = {
+    _train_flags: ClassVar[dict[str, str]] = {
         "W_in": "W_in_train",
         "W_rec": "W_rec_train",
         "W_out": "W_out_train",
@@ -61,7 +61,9 @@ class RateRNN(NetworkBase):
         self._mask_rec = tf.constant(masks["rec_connectivity"], self.dtype)
         self._mask_out = tf.constant(masks["output_connectivity"], self.dtype)
         dale = config.dale_vectors()
-        self._dale = None if dale is None else tuple(tf.constant(d[np.newaxis, :], self.dtype) for d in dale)
+        self._dale = (
+            None if dale is None else tuple(tf.constant(d[np.newaxis, :], self.dtype) for d in dale)
+        )
         alpha = np.asarray(config.alpha, dtype=np.float64)
         self._alpha = tf.constant(alpha, self.dtype)
         self._decay = tf.constant(1.0 - alpha, self.dtype)
@@ -136,7 +138,9 @@ class RateRNN(NetworkBase):
         w_rec_scaled = tf.transpose(w_rec) * self._alpha
         initial = tf.tile(self.variables["init_state"], [n_batch, 1])
         derivative = self._derivative if self.manual_gradient else None
-        states_time_major = rate_recurrence(drive, initial, w_rec_scaled, self._decay, self._transfer, derivative)
+        states_time_major = rate_recurrence(
+            drive, initial, w_rec_scaled, self._decay, self._transfer, derivative
+        )
         states = tf.transpose(states_time_major, [1, 0, 2])
 
         rates = tf.reshape(self._transfer(states), [-1, config.N_rec])

@@ -17,7 +17,7 @@ from psychrnn_widgets.engine._base import NetworkBase
 from psychrnn_widgets.engine._recurrence import gru_recurrence, lstm_recurrence
 from psychrnn_widgets.engine.initializers import glorot_normal, override_weights
 
-__all__ = ["LSTM", "GRU"]
+__all__ = ["GRU", "LSTM"]
 
 
 class _GatedNetwork(NetworkBase):
@@ -42,7 +42,9 @@ class _GatedNetwork(NetworkBase):
         config = self.config
         size = (config.N_rec + config.N_in, config.N_rec)
         values = {f"W_{gate}": 0.1 * rng.standard_normal(size) for gate in self._gates}
-        values.update({f"b_{gate}": np.full(config.N_rec, self._gate_bias()) for gate in self._gates})
+        values.update(
+            {f"b_{gate}": np.full(config.N_rec, self._gate_bias()) for gate in self._gates}
+        )
         values["W_out"] = glorot_normal(np.ones((config.N_out, config.N_rec)), rng)
         values["b_out"] = np.zeros(config.N_out)
         for name in self._initial_state_names():
@@ -69,7 +71,9 @@ class _GatedNetwork(NetworkBase):
         states = tf.transpose(hidden_time_major, [1, 0, 2])
         shape = tf.shape(states)
         flat = tf.reshape(states, [-1, self.config.N_rec])
-        outputs = tf.matmul(flat, self.variables["W_out"], transpose_b=True) + self.variables["b_out"]
+        outputs = (
+            tf.matmul(flat, self.variables["W_out"], transpose_b=True) + self.variables["b_out"]
+        )
         return tf.reshape(outputs, [shape[0], shape[1], self.config.N_out]), states
 
     def rates(self, states: Any) -> Any:
@@ -113,7 +117,9 @@ class LSTM(_GatedNetwork):
         n_batch = tf.shape(x)[0]
         initial_hidden = tf.tile(self.variables["init_hidden"], [n_batch, 1])
         initial_cell = tf.tile(self.variables["init_cell"], [n_batch, 1])
-        hidden = lstm_recurrence(projected, initial_hidden, initial_cell, w_h, self.config.lstm_hidden_activation)
+        hidden = lstm_recurrence(
+            projected, initial_hidden, initial_cell, w_h, self.config.lstm_hidden_activation
+        )
         return self._readout(hidden)
 
 

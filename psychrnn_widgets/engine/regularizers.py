@@ -54,7 +54,9 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
     for field in REGULARIZATION_FIELDS:
         value = getattr(config, field, 0.0) or 0.0
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InvalidParameterError(field, f"{field} must be a number >= 0 (got {value!r})", value)
+            raise InvalidParameterError(
+                field, f"{field} must be a number >= 0 (got {value!r})", value
+            )
         weights[field] = float(value)
     if any(weights[field] for field in REGULARIZATION_FIELDS[:6]):
         matrices = regularized_matrices(network)
@@ -64,7 +66,9 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
             if weights[f"L2_{part}"]:
                 total += weights[f"L2_{part}"] * tf.reduce_mean(tf.square(matrices[part]))
     if weights["L2_firing_rate"]:
-        total += weights["L2_firing_rate"] * tf.reduce_mean(tf.square(network.rates(tf.cast(states, dtype))))
+        total += weights["L2_firing_rate"] * tf.reduce_mean(
+            tf.square(network.rates(tf.cast(states, dtype)))
+        )
     custom = getattr(config, "custom_regularization", None)
     if custom is not None:
         total += tf.cast(custom(network, config), dtype)

@@ -43,12 +43,18 @@ class Simulator:
     0/1 masks and Dale's law again changes nothing, but graded mask values are applied twice.
     """
 
-    def __init__(self, source: Any, config: NetworkConfig | Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, source: Any, config: NetworkConfig | Mapping[str, Any] | None = None
+    ) -> None:
         weights, self.config = _resolve(source, config)
-        self.weights = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
+        self.weights = {
+            name: np.asarray(value, dtype=np.float64) for name, value in weights.items()
+        }
         self._transfer = numpy_transfer_function(self.config.transfer_function)
         self.alpha = np.asarray(self.config.alpha, dtype=np.float64)
-        self.effective = _effective(self.weights, self.config) if self.config.model == "rate" else {}
+        self.effective = (
+            _effective(self.weights, self.config) if self.config.model == "rate" else {}
+        )
 
     def run(
         self,
@@ -82,7 +88,9 @@ class Simulator:
         if config.model != "rate":
             if rec_perturbation is not None:
                 raise InvalidParameterError(
-                    "rec_perturbation", f"rec_perturbation applies to model='rate' only (got model={config.model!r})", None
+                    "rec_perturbation",
+                    f"rec_perturbation applies to model='rate' only (got model={config.model!r})",
+                    None,
                 )
             return _run_gated(self.weights, config, x)
         if rec_perturbation is not None:
@@ -100,7 +108,11 @@ class Simulator:
         if noise and config.rec_noise > 0:
             rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
-        w_in, w_rec, w_out = self.effective["W_in"], self.effective["W_rec"], self.effective["W_out"]
+        w_in, w_rec, w_out = (
+            self.effective["W_in"],
+            self.effective["W_rec"],
+            self.effective["W_out"],
+        )
         drive = x @ w_in.T + self.weights["b_rec"]
         state = np.repeat(self.weights["init_state"].reshape(1, -1), n_batch, axis=0)
         states = np.empty((n_batch, n_steps, config.N_rec))
@@ -119,7 +131,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _run_gated(weights: Mapping[str, np.ndarray], config: NetworkConfig, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _run_gated(
+    weights: Mapping[str, np.ndarray], config: NetworkConfig, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Run the LSTM or GRU equations of ``recurrent.py`` in float64."""
     n_batch, n_steps, _ = x.shape
     states = np.empty((n_batch, n_steps, config.N_rec))
@@ -142,7 +156,9 @@ def _run_gated(weights: Mapping[str, np.ndarray], config: NetworkConfig, x: np.n
             joint = np.concatenate([hidden, x[:, t]], axis=1)
             update = _sigmoid(joint @ weights["W_z"] + weights["b_z"])
             reset = _sigmoid(joint @ weights["W_r"] + weights["b_r"])
-            candidate = np.tanh(np.concatenate([reset * hidden, x[:, t]], axis=1) @ weights["W_h"] + weights["b_h"])
+            candidate = np.tanh(
+                np.concatenate([reset * hidden, x[:, t]], axis=1) @ weights["W_h"] + weights["b_h"]
+            )
             hidden = (1.0 - update) * hidden + update * candidate
             states[:, t] = hidden
     return states @ weights["W_out"].T + weights["b_out"], states
@@ -185,12 +201,16 @@ def _resolve(source: Any, config: Any) -> tuple[dict[str, np.ndarray], NetworkCo
                 if name in ("b_rec", "b_out"):
                     weights[name] = np.zeros(shape)
                     continue
-                raise InvalidParameterError("source", f"weights dict is missing {name!r}", sorted(source))
+                raise InvalidParameterError(
+                    "source", f"weights dict is missing {name!r}", sorted(source)
+                )
             value = np.asarray(source[name])
             if value.shape == shape[1:] and shape[0] == 1:
                 value = value.reshape(shape)
             weights[name] = _checks.check_array(f"weights[{name!r}]", value, shape)
         return weights, resolved
     raise InvalidParameterError(
-        "source", f"source must be a network, a dict of weights or a file path (got {type(source).__name__})", source
+        "source",
+        f"source must be a network, a dict of weights or a file path (got {type(source).__name__})",
+        source,
     )

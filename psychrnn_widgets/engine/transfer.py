@@ -17,11 +17,11 @@ from psychrnn_widgets.errors import InvalidParameterError
 
 __all__ = [
     "TRANSFER_FUNCTIONS",
-    "transfer_function_name",
-    "tf_transfer_function",
-    "numpy_transfer_function",
     "check_transfer_function",
+    "numpy_transfer_function",
     "tf_transfer_derivative",
+    "tf_transfer_function",
+    "transfer_function_name",
 ]
 
 TRANSFER_FUNCTIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "softplus", "linear")
@@ -120,7 +120,9 @@ def tf_transfer_function(value: str | Callable[[Any], Any]) -> Callable[[Any], A
     return checked
 
 
-def numpy_transfer_function(value: str | Callable[[Any], Any]) -> Callable[[np.ndarray], np.ndarray]:
+def numpy_transfer_function(
+    value: str | Callable[[Any], Any],
+) -> Callable[[np.ndarray], np.ndarray]:
     """Return a NumPy function for a name; a custom callable is called and its result converted.
 
     A custom callable written with TensorFlow ops also accepts NumPy arrays, so the simulator

@@ -20,32 +20,100 @@ BAD_VALUES = [
     ({"dt": 0}, InvalidParameterError, "dt must be larger than 0 (got dt=0 ms)"),
     ({"dt": float("nan")}, InvalidParameterError, "dt must be finite (got dt=nan)"),
     ({"tau": -5}, InvalidParameterError, "tau must be larger than 0 (got tau=-5 ms)"),
-    ({"tau": 5}, InvalidParameterError, "tau must be at least dt, so that alpha = dt/tau <= 1 (got tau=5 ms, dt=10 ms)"),
-    ({"tau": np.array([100.0, 50, 0, 20, 30])}, InvalidParameterError, "tau must be larger than 0 for every unit (got minimum tau=0 ms)"),
+    (
+        {"tau": 5},
+        InvalidParameterError,
+        "tau must be at least dt, so that alpha = dt/tau <= 1 (got tau=5 ms, dt=10 ms)",
+    ),
+    (
+        {"tau": np.array([100.0, 50, 0, 20, 30])},
+        InvalidParameterError,
+        "tau must be larger than 0 for every unit (got minimum tau=0 ms)",
+    ),
     ({"tau": np.ones(4) * 100}, ShapeMismatchError, "tau must have shape (5,) (got shape (4,))"),
     ({"tau": "100"}, InvalidParameterError, "tau must be a number (got '100')"),
-    ({"rec_noise": -0.1}, InvalidParameterError, "rec_noise must be at least 0 (got rec_noise=-0.1)"),
-    ({"dale_ratio": 1.5}, InvalidParameterError, "dale_ratio must be in [0, 1] or None (got dale_ratio=1.5)"),
-    ({"dale_ratio": -0.2}, InvalidParameterError, "dale_ratio must be in [0, 1] or None (got dale_ratio=-0.2)"),
+    (
+        {"rec_noise": -0.1},
+        InvalidParameterError,
+        "rec_noise must be at least 0 (got rec_noise=-0.1)",
+    ),
+    (
+        {"dale_ratio": 1.5},
+        InvalidParameterError,
+        "dale_ratio must be in [0, 1] or None (got dale_ratio=1.5)",
+    ),
+    (
+        {"dale_ratio": -0.2},
+        InvalidParameterError,
+        "dale_ratio must be in [0, 1] or None (got dale_ratio=-0.2)",
+    ),
     ({"transfer_function": "rleu"}, InvalidParameterError, "did you mean 'relu'?"),
-    ({"transfer_function": 3}, InvalidParameterError, "transfer_function must be a name such as 'relu' or a callable (got int 3)"),
+    (
+        {"transfer_function": 3},
+        InvalidParameterError,
+        "transfer_function must be a name such as 'relu' or a callable (got int 3)",
+    ),
     ({"autapses": "no"}, InvalidParameterError, "autapses must be True or False (got 'no')"),
     ({"W_rec_train": 1}, InvalidParameterError, "W_rec_train must be True or False (got 1)"),
-    ({"rec_connectivity": np.ones((5, 4))}, ShapeMismatchError, "rec_connectivity must have shape (5, 5) (got shape (5, 4))"),
-    ({"input_connectivity": np.ones((2, 5))}, ShapeMismatchError, "input_connectivity must have shape (5, 2) (got shape (2, 5))"),
-    ({"output_connectivity": -np.ones((3, 5))}, InvalidParameterError, "output_connectivity must not contain negative values (got minimum -1)"),
-    ({"rec_connectivity": np.full((5, 5), np.nan)}, InvalidParameterError, "rec_connectivity must contain only finite values"),
-    ({"rec_connectivity": np.full((5, 5), "a")}, InvalidParameterError, "rec_connectivity must be a real numeric array (got dtype <U1)"),
+    (
+        {"rec_connectivity": np.ones((5, 4))},
+        ShapeMismatchError,
+        "rec_connectivity must have shape (5, 5) (got shape (5, 4))",
+    ),
+    (
+        {"input_connectivity": np.ones((2, 5))},
+        ShapeMismatchError,
+        "input_connectivity must have shape (5, 2) (got shape (2, 5))",
+    ),
+    (
+        {"output_connectivity": -np.ones((3, 5))},
+        InvalidParameterError,
+        "output_connectivity must not contain negative values (got minimum -1)",
+    ),
+    (
+        {"rec_connectivity": np.full((5, 5), np.nan)},
+        InvalidParameterError,
+        "rec_connectivity must contain only finite values",
+    ),
+    (
+        {"rec_connectivity": np.full((5, 5), "a")},
+        InvalidParameterError,
+        "rec_connectivity must be a real numeric array (got dtype <U1)",
+    ),
     ({"initializer": "spectral"}, InvalidParameterError, "did you mean 'spectral_radius'?"),
     ({"spec_rad": 0}, InvalidParameterError, "spec_rad must be larger than 0 (got spec_rad=0)"),
     ({"model": "lstn"}, InvalidParameterError, "did you mean 'lstm'?"),
     ({"seed": -1}, InvalidParameterError, "seed must be None or an integer >= 0 (got -1)"),
-    ({"dtype": "float16"}, InvalidParameterError, "dtype must be one of 'float32', 'float64' (got 'float16')"),
-    ({"dale_out_inhibitory": 0.5}, InvalidParameterError, "dale_out_inhibitory must be 0 or -1 (got 0.5)"),
-    ({"model": "lstm", "dale_ratio": 0.8}, InvalidParameterError, "dale_ratio applies only to model='rate' (got model='lstm')"),
-    ({"initial_weights": {"W_rc": np.zeros((5, 5))}}, InvalidParameterError, "did you mean 'W_rec'?"),
-    ({"initial_weights": {"W_rec": np.zeros((4, 5))}}, ShapeMismatchError, "initial_weights['W_rec'] must have shape (5, 5) (got shape (4, 5))"),
-    ({"initial_weights": 7}, InvalidParameterError, "initial_weights must be a dict of arrays or a file path (got int)"),
+    (
+        {"dtype": "float16"},
+        InvalidParameterError,
+        "dtype must be one of 'float32', 'float64' (got 'float16')",
+    ),
+    (
+        {"dale_out_inhibitory": 0.5},
+        InvalidParameterError,
+        "dale_out_inhibitory must be 0 or -1 (got 0.5)",
+    ),
+    (
+        {"model": "lstm", "dale_ratio": 0.8},
+        InvalidParameterError,
+        "dale_ratio applies only to model='rate' (got model='lstm')",
+    ),
+    (
+        {"initial_weights": {"W_rc": np.zeros((5, 5))}},
+        InvalidParameterError,
+        "did you mean 'W_rec'?",
+    ),
+    (
+        {"initial_weights": {"W_rec": np.zeros((4, 5))}},
+        ShapeMismatchError,
+        "initial_weights['W_rec'] must have shape (5, 5) (got shape (4, 5))",
+    ),
+    (
+        {"initial_weights": 7},
+        InvalidParameterError,
+        "initial_weights must be a dict of arrays or a file path (got int)",
+    ),
 ]
 
 
@@ -131,7 +199,13 @@ class FakeTask:
 
 def test_for_task():
     config = NetworkConfig.for_task(FakeTask(), N_rec=8)
-    assert (config.N_in, config.N_rec, config.N_out, config.dt, config.tau) == (4, 8, 3, 20.0, 200.0)
+    assert (config.N_in, config.N_rec, config.N_out, config.dt, config.tau) == (
+        4,
+        8,
+        3,
+        20.0,
+        200.0,
+    )
 
 
 def test_variable_shapes_per_model():

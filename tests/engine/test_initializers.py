@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from psychrnn_widgets.engine import NetworkConfig, build_network
-from psychrnn_widgets.engine.initializers import balance_dale, glorot_normal, glorot_uniform, spectral_radius_init
+from psychrnn_widgets.engine.initializers import (
+    balance_dale,
+    glorot_normal,
+    glorot_uniform,
+    spectral_radius_init,
+)
 
 
 def radius(matrix):
@@ -15,15 +20,23 @@ def radius(matrix):
 
 @pytest.mark.parametrize("spec_rad", [1.1, 0.8])
 def test_spectral_radius_of_initial_w_rec(spec_rad):
-    network = build_network(NetworkConfig(N_in=2, N_rec=50, N_out=2, spec_rad=spec_rad, seed=0, dtype="float64"))
+    network = build_network(
+        NetworkConfig(N_in=2, N_rec=50, N_out=2, spec_rad=spec_rad, seed=0, dtype="float64")
+    )
     assert radius(network.get_weights()["W_rec"]) == pytest.approx(spec_rad, rel=1e-10)
 
 
 def test_spectral_radius_default_is_raw_with_dale():
     rng = np.random.default_rng(1)
     config = NetworkConfig(
-        N_in=2, N_rec=30, N_out=2, dale_ratio=0.8, autapses=False,
-        rec_connectivity=(rng.random((30, 30)) < 0.7).astype(float), seed=2, dtype="float64",
+        N_in=2,
+        N_rec=30,
+        N_out=2,
+        dale_ratio=0.8,
+        autapses=False,
+        rec_connectivity=(rng.random((30, 30)) < 0.7).astype(float),
+        seed=2,
+        dtype="float64",
     )
     network = build_network(config)
     assert radius(network.get_weights()["W_rec"]) == pytest.approx(1.1, rel=1e-10)
@@ -45,7 +58,9 @@ def test_balance_formula():
 
 @pytest.mark.parametrize("dale_ratio", [1.0, 0.0, 0.01])
 def test_one_population_dale_ratio(dale_ratio):
-    network = build_network(NetworkConfig(N_in=1, N_rec=20, N_out=1, dale_ratio=dale_ratio, seed=3, dtype="float64"))
+    network = build_network(
+        NetworkConfig(N_in=1, N_rec=20, N_out=1, dale_ratio=dale_ratio, seed=3, dtype="float64")
+    )
     assert radius(network.get_weights()["W_rec"]) == pytest.approx(1.1, rel=1e-10)
     signs = np.sign(network.effective_weights()["W_rec"])
     expected = 1.0 if dale_ratio == 1.0 else -1.0
@@ -60,12 +75,29 @@ def test_zero_mask_row_no_division_by_zero():
 
 
 def test_alpha_identity_default_gain():
-    network = build_network(NetworkConfig(N_in=1, N_rec=4, N_out=1, initializer="alpha_identity", tau=[10, 20, 50, 100], dtype="float64"))
+    network = build_network(
+        NetworkConfig(
+            N_in=1,
+            N_rec=4,
+            N_out=1,
+            initializer="alpha_identity",
+            tau=[10, 20, 50, 100],
+            dtype="float64",
+        )
+    )
     assert np.array_equal(network.get_weights()["W_rec"], np.diag([1.0, 0.5, 0.2, 0.1]))
 
 
 def test_alpha_identity_given_gain_and_dale():
-    config = NetworkConfig(N_in=1, N_rec=4, N_out=1, initializer="alpha_identity", identity_gain=0.5, dale_ratio=0.5, dtype="float64")
+    config = NetworkConfig(
+        N_in=1,
+        N_rec=4,
+        N_out=1,
+        initializer="alpha_identity",
+        identity_gain=0.5,
+        dale_ratio=0.5,
+        dtype="float64",
+    )
     w_rec = build_network(config).get_weights()["W_rec"]
     # d = [1, 1, 1, 1] at ratio 0.5; every mask row has norm 2, so the diagonal is 0.5 / 2.
     assert np.array_equal(w_rec, np.eye(4) * 0.25)
@@ -100,7 +132,9 @@ def test_glorot_initializer_choice():
 
 
 def test_init_state_and_biases():
-    weights = build_network(NetworkConfig(N_in=2, N_rec=500, N_out=3, seed=6, dtype="float64")).get_weights()
+    weights = build_network(
+        NetworkConfig(N_in=2, N_rec=500, N_out=3, seed=6, dtype="float64")
+    ).get_weights()
     assert weights["init_state"].mean() == pytest.approx(0.1, abs=0.002)
     assert weights["init_state"].std() == pytest.approx(0.01, rel=0.1)
     assert np.array_equal(weights["b_rec"], np.zeros(500))
@@ -109,9 +143,15 @@ def test_init_state_and_biases():
 
 def test_initial_weights_override():
     w_rec = np.eye(3) * 0.3
-    network = build_network(NetworkConfig(N_in=1, N_rec=3, N_out=1, initial_weights={"W_rec": w_rec}, seed=0, dtype="float64"))
+    network = build_network(
+        NetworkConfig(
+            N_in=1, N_rec=3, N_out=1, initial_weights={"W_rec": w_rec}, seed=0, dtype="float64"
+        )
+    )
     assert np.array_equal(network.get_weights()["W_rec"], w_rec)
-    drawn = build_network(NetworkConfig(N_in=1, N_rec=3, N_out=1, seed=0, dtype="float64")).get_weights()
+    drawn = build_network(
+        NetworkConfig(N_in=1, N_rec=3, N_out=1, seed=0, dtype="float64")
+    ).get_weights()
     assert np.array_equal(network.get_weights()["W_in"], drawn["W_in"])
 
 

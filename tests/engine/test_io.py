@@ -17,8 +17,16 @@ from psychrnn_widgets.errors import InvalidParameterError, WeightFileError
 
 def constrained_network(**changes):
     values = dict(
-        N_in=2, N_rec=6, N_out=2, dale_ratio=0.5, autapses=False, tau=np.linspace(30, 120, 6),
-        rec_connectivity=np.triu(np.ones((6, 6))), transfer_function="tanh", seed=8, rec_noise=0.05,
+        N_in=2,
+        N_rec=6,
+        N_out=2,
+        dale_ratio=0.5,
+        autapses=False,
+        tau=np.linspace(30, 120, 6),
+        rec_connectivity=np.triu(np.ones((6, 6))),
+        transfer_function="tanh",
+        seed=8,
+        rec_noise=0.05,
     )
     values.update(changes)
     return build_network(NetworkConfig(**values))
@@ -53,8 +61,15 @@ def test_suffix_added(tmp_path):
 
 
 def test_no_object_arrays_and_metadata(tmp_path):
-    history = SimpleNamespace(update=[10, 20], trials=[500, 1000], loss=[0.3, 0.2], accuracy=[float("nan"), 0.75])
-    path = save_network(tmp_path / "h.npz", constrained_network(), trainer=history, extra={"note": "demo", "ids": [1, 2]})
+    history = SimpleNamespace(
+        update=[10, 20], trials=[500, 1000], loss=[0.3, 0.2], accuracy=[float("nan"), 0.75]
+    )
+    path = save_network(
+        tmp_path / "h.npz",
+        constrained_network(),
+        trainer=history,
+        extra={"note": "demo", "ids": [1, 2]},
+    )
     with np.load(path, allow_pickle=False) as archive:
         contents = {key: archive[key] for key in archive.files}
     assert contents["__history_loss__"].tolist() == [0.3, 0.2]
@@ -68,7 +83,10 @@ def test_no_object_arrays_and_metadata(tmp_path):
 
 
 def test_trainer_history_attribute(tmp_path):
-    trainer = SimpleNamespace(history=SimpleNamespace(update=[1], trials=[50], loss=[1.5], accuracy=[None]), config=SimpleNamespace(seed=4))
+    trainer = SimpleNamespace(
+        history=SimpleNamespace(update=[1], trials=[50], loss=[1.5], accuracy=[None]),
+        config=SimpleNamespace(seed=4),
+    )
     path = save_network(tmp_path / "t.npz", constrained_network(), trainer=trainer)
     with np.load(path, allow_pickle=False) as archive:
         assert archive["__history_loss__"].tolist() == [1.5]
@@ -87,8 +105,12 @@ def test_atomic_replace_leaves_no_temporary(tmp_path):
 def test_failed_save_keeps_old_file(tmp_path):
     path = save_network(tmp_path / "net.npz", constrained_network(seed=1))
     before = path.read_bytes()
-    with pytest.raises(InvalidParameterError, match=r"extra\['bad'\] must be a numeric or string array"):
-        save_network(path, constrained_network(seed=2), extra={"bad": np.array([object()], dtype=object)})
+    with pytest.raises(
+        InvalidParameterError, match=r"extra\['bad'\] must be a numeric or string array"
+    ):
+        save_network(
+            path, constrained_network(seed=2), extra={"bad": np.array([object()], dtype=object)}
+        )
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["net.npz"]
 
@@ -98,12 +120,22 @@ def psychrnn_file(path, dale_ratio=None, transfer=None, dale_out=None, replace=N
     rng = np.random.default_rng(0)
     n_rec = 4
     entries = {
-        "W_in": rng.normal(size=(n_rec, 2)), "W_rec": rng.normal(size=(n_rec, n_rec)), "W_out": rng.normal(size=(1, n_rec)),
-        "b_rec": np.zeros(n_rec), "b_out": np.zeros(1), "init_state": rng.normal(size=(1, n_rec)),
-        "input_connectivity": np.ones((n_rec, 2)), "rec_connectivity": np.ones((n_rec, n_rec)),
-        "output_connectivity": np.ones((1, n_rec)), "Dale_rec": np.eye(n_rec), "Dale_out": np.eye(n_rec),
-        "W_rec/Adam": np.zeros((n_rec, n_rec)), "W_rec/Adam_1": np.zeros((n_rec, n_rec)),
-        "dale_ratio": np.array(dale_ratio, dtype=object) if dale_ratio is None else np.float64(dale_ratio),
+        "W_in": rng.normal(size=(n_rec, 2)),
+        "W_rec": rng.normal(size=(n_rec, n_rec)),
+        "W_out": rng.normal(size=(1, n_rec)),
+        "b_rec": np.zeros(n_rec),
+        "b_out": np.zeros(1),
+        "init_state": rng.normal(size=(1, n_rec)),
+        "input_connectivity": np.ones((n_rec, 2)),
+        "rec_connectivity": np.ones((n_rec, n_rec)),
+        "output_connectivity": np.ones((1, n_rec)),
+        "Dale_rec": np.eye(n_rec),
+        "Dale_out": np.eye(n_rec),
+        "W_rec/Adam": np.zeros((n_rec, n_rec)),
+        "W_rec/Adam_1": np.zeros((n_rec, n_rec)),
+        "dale_ratio": np.array(dale_ratio, dtype=object)
+        if dale_ratio is None
+        else np.float64(dale_ratio),
     }
     if dale_ratio is not None:
         n_e = int(dale_ratio * n_rec)
@@ -126,7 +158,9 @@ def test_psychrnn_file_dale_none(tmp_path):
     assert network.config.dale_ratio is None
     assert network.config.transfer_function == "relu"
     assert (network.config.dt, network.config.tau) == (10.0, 100.0)
-    np.testing.assert_array_equal(network.effective_weights()["W_rec"], entries["W_rec"].astype(np.float32))
+    np.testing.assert_array_equal(
+        network.effective_weights()["W_rec"], entries["W_rec"].astype(np.float32)
+    )
 
 
 @pytest.mark.parametrize(("dale_out", "expected"), [(0, 0.0), (-1, -1.0)])
@@ -140,7 +174,15 @@ def test_psychrnn_file_with_dale(tmp_path, dale_out, expected):
         np.testing.assert_array_equal(effective[name], entries[name].astype(np.float32))
 
 
-@pytest.mark.parametrize(("function", "name"), [(tf.nn.tanh, "tanh"), (tf.nn.relu, "relu"), (tf.math.sigmoid, "sigmoid"), (tf.identity, "linear")])
+@pytest.mark.parametrize(
+    ("function", "name"),
+    [
+        (tf.nn.tanh, "tanh"),
+        (tf.nn.relu, "relu"),
+        (tf.math.sigmoid, "sigmoid"),
+        (tf.identity, "linear"),
+    ],
+)
 def test_psychrnn_head_transfer_function(tmp_path, function, name):
     psychrnn_file(tmp_path / "p.npz", transfer=function)
     assert load_network(tmp_path / "p.npz").config.transfer_function == name
@@ -160,13 +202,17 @@ class CreatesMarker:
 def test_code_payload_not_run(tmp_path, key):
     marker = tmp_path / "marker"
     psychrnn_file(tmp_path / "p.npz", replace={key: np.array(CreatesMarker(marker), dtype=object)})
-    with pytest.raises(WeightFileError, match=r"refers to (io|builtins)\.open, which is not an allowed value"):
+    with pytest.raises(
+        WeightFileError, match=r"refers to (io|builtins)\.open, which is not an allowed value"
+    ):
         load_network(tmp_path / "p.npz")
     assert not marker.exists()
 
 
 def test_other_object_rejected(tmp_path):
-    psychrnn_file(tmp_path / "p.npz", replace={"transfer_function": np.array({"a": 1}, dtype=object)})
+    psychrnn_file(
+        tmp_path / "p.npz", replace={"transfer_function": np.array({"a": 1}, dtype=object)}
+    )
     with pytest.raises(WeightFileError, match="opcode"):
         load_network(tmp_path / "p.npz")
 
@@ -209,8 +255,14 @@ def test_custom_transfer_needs_argument(tmp_path):
     def squared(x):
         return tf.square(x)
 
-    path = save_network(tmp_path / "c.npz", build_network(NetworkConfig(N_in=1, N_rec=2, N_out=1, transfer_function=squared)))
-    with pytest.raises(WeightFileError, match=r"custom transfer function 'squared'.*load_network\(path, transfer_function=\.\.\.\)"):
+    path = save_network(
+        tmp_path / "c.npz",
+        build_network(NetworkConfig(N_in=1, N_rec=2, N_out=1, transfer_function=squared)),
+    )
+    with pytest.raises(
+        WeightFileError,
+        match=r"custom transfer function 'squared'.*load_network\(path, transfer_function=\.\.\.\)",
+    ):
         load_network(path)
     assert load_network(path, transfer_function=squared).config.transfer_function is squared
 

@@ -22,7 +22,9 @@ def batch(seed=0):
 def test_mse_mean_over_all_entries():
     outputs, targets, mask = batch()
     expected = np.sum((mask * (outputs - targets)) ** 2) / outputs.size
-    assert compute_loss(tf.constant(outputs), targets, mask).numpy() == pytest.approx(expected, rel=1e-12)
+    assert compute_loss(tf.constant(outputs), targets, mask).numpy() == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 def test_mse_mask_normalisation():
@@ -38,7 +40,9 @@ def test_mse_hand_value():
     mask = np.array([[[1.0, 1.0], [0.5, 0.0]]])
     # Errors after masking: 1, 0, 1, 0 over 4 entries; over the 3 unmasked entries it is 2/3.
     assert compute_loss(outputs, targets, mask).numpy() == 0.5
-    assert compute_loss(outputs, targets, mask, normalization="mask").numpy() == pytest.approx(2 / 3, rel=1e-15)
+    assert compute_loss(outputs, targets, mask, normalization="mask").numpy() == pytest.approx(
+        2 / 3, rel=1e-15
+    )
 
 
 def test_bce_formula():
@@ -53,7 +57,12 @@ def test_bce_formula():
 
 def test_mask_all_zero_gives_zero():
     outputs, targets, _ = batch()
-    assert compute_loss(tf.constant(outputs), targets, np.zeros_like(outputs), normalization="mask").numpy() == 0.0
+    assert (
+        compute_loss(
+            tf.constant(outputs), targets, np.zeros_like(outputs), normalization="mask"
+        ).numpy()
+        == 0.0
+    )
 
 
 def test_custom_loss_callable():

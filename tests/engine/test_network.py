@@ -37,7 +37,9 @@ def reference_run(raw, config, inputs, noise=None):
     state = np.tile(raw["init_state"], (n_batch, 1))
     states, outputs = [], []
     for t in range(n_steps):
-        state = (1 - alpha) * state + alpha * (f(state) @ w_rec.T + inputs[:, t] @ w_in.T + raw["b_rec"])
+        state = (1 - alpha) * state + alpha * (
+            f(state) @ w_rec.T + inputs[:, t] @ w_in.T + raw["b_rec"]
+        )
         if noise is not None:
             state = state + np.sqrt(2 * alpha * config.rec_noise**2) * noise[:, t]
         states.append(state)
@@ -89,7 +91,9 @@ def test_update_matches_float64_reference(transfer):
 
 
 def test_float32_close_to_float64_reference():
-    network = with_random_biases(build_network(constrained_config(dtype="float32", transfer_function="relu")))
+    network = with_random_biases(
+        build_network(constrained_config(dtype="float32", transfer_function="relu"))
+    )
     inputs = np.random.default_rng(2).normal(size=(5, 200, 3))
     outputs, states = network.run(inputs)
     raw = {name: value.astype(np.float64) for name, value in network.get_weights().items()}
@@ -111,8 +115,15 @@ def test_given_noise_enters_outside_alpha():
 
 
 def test_noise_standard_deviation():
-    zeros = {"W_in": np.zeros((5, 1)), "W_rec": np.zeros((5, 5)), "W_out": np.zeros((1, 5)), "init_state": np.zeros(5)}
-    config = NetworkConfig(N_in=1, N_rec=5, N_out=1, rec_noise=0.5, dtype="float64", initial_weights=zeros)
+    zeros = {
+        "W_in": np.zeros((5, 1)),
+        "W_rec": np.zeros((5, 5)),
+        "W_out": np.zeros((1, 5)),
+        "init_state": np.zeros(5),
+    }
+    config = NetworkConfig(
+        N_in=1, N_rec=5, N_out=1, rec_noise=0.5, dtype="float64", initial_weights=zeros
+    )
     network = build_network(config)
     _, states = network.run(np.zeros((8000, 1, 1)), seed=0)
     # alpha = 0.1, so the first state has std sqrt(2 * 0.1) * 0.5 = 0.2236; 40000 samples give
@@ -133,8 +144,14 @@ def test_effective_weights_dale_and_masks():
     rec_mask = np.ones((4, 4))
     rec_mask[0, 3] = 0.0
     config = NetworkConfig(
-        N_in=2, N_rec=4, N_out=2, dale_ratio=0.5, rec_connectivity=rec_mask,
-        output_connectivity=np.array([[1.0, 0, 1, 1], [1, 1, 1, 1]]), dtype="float64", seed=0,
+        N_in=2,
+        N_rec=4,
+        N_out=2,
+        dale_ratio=0.5,
+        rec_connectivity=rec_mask,
+        output_connectivity=np.array([[1.0, 0, 1, 1], [1, 1, 1, 1]]),
+        dtype="float64",
+        seed=0,
     )
     network = build_network(config)
     raw_rec = np.array([[1.0, -2, 3, -4], [-1, 2, -3, 4], [0.5, 0.5, -0.5, -0.5], [2, -2, 2, -2]])
@@ -142,7 +159,9 @@ def test_effective_weights_dale_and_masks():
     raw_in = np.array([[-1.0, 2], [3, -4], [-5, 6], [7, -8]])
     network.set_weights({"W_rec": raw_rec, "W_out": raw_out, "W_in": raw_in})
     effective = network.effective_weights()
-    expected_rec = np.array([[1.0, 2, -3, 0], [1, 2, -3, -4], [0.5, 0.5, -0.5, -0.5], [2, 2, -2, -2]])
+    expected_rec = np.array(
+        [[1.0, 2, -3, 0], [1, 2, -3, -4], [0.5, 0.5, -0.5, -0.5], [2, 2, -2, -2]]
+    )
     assert np.array_equal(effective["W_rec"], expected_rec)
     assert np.array_equal(effective["W_out"], np.array([[1.0, 0, 0, 0], [5, 6, 0, 0]]))
     assert np.array_equal(effective["W_in"], np.abs(raw_in))
@@ -151,14 +170,18 @@ def test_effective_weights_dale_and_masks():
 
 
 def test_effective_output_negative_option():
-    config = NetworkConfig(N_in=1, N_rec=2, N_out=1, dale_ratio=0.5, dale_out_inhibitory=-1, dtype="float64")
+    config = NetworkConfig(
+        N_in=1, N_rec=2, N_out=1, dale_ratio=0.5, dale_out_inhibitory=-1, dtype="float64"
+    )
     network = build_network(config)
     network.set_weights({"W_out": np.array([[-2.0, -3.0]])})
     assert network.effective_weights()["W_out"].tolist() == [[2.0, -3.0]]
 
 
 def test_effective_weights_without_dale():
-    config = NetworkConfig(N_in=1, N_rec=2, N_out=1, rec_connectivity=np.array([[1.0, 0.5], [0, 1]]), dtype="float64")
+    config = NetworkConfig(
+        N_in=1, N_rec=2, N_out=1, rec_connectivity=np.array([[1.0, 0.5], [0, 1]]), dtype="float64"
+    )
     network = build_network(config)
     network.set_weights({"W_rec": np.array([[-2.0, 4.0], [3.0, -1.0]])})
     assert network.effective_weights()["W_rec"].tolist() == [[-2.0, 2.0], [0.0, -1.0]]
@@ -166,7 +189,9 @@ def test_effective_weights_without_dale():
 
 def test_no_autapses_zero_diagonal():
     mask = np.ones((6, 6))
-    network = build_network(NetworkConfig(N_in=1, N_rec=6, N_out=1, rec_connectivity=mask, autapses=False, seed=2))
+    network = build_network(
+        NetworkConfig(N_in=1, N_rec=6, N_out=1, rec_connectivity=mask, autapses=False, seed=2)
+    )
     assert np.array_equal(np.diag(network.effective_weights()["W_rec"]), np.zeros(6))
     assert np.array_equal(mask, np.ones((6, 6)))
 
@@ -180,7 +205,14 @@ def test_trainable_flags():
 def test_variable_shapes():
     network = build_network(NetworkConfig(N_in=2, N_rec=7, N_out=3))
     shapes = {name: tuple(variable.shape) for name, variable in network.variables.items()}
-    assert shapes == {"W_in": (7, 2), "W_rec": (7, 7), "W_out": (3, 7), "b_rec": (7,), "b_out": (3,), "init_state": (1, 7)}
+    assert shapes == {
+        "W_in": (7, 2),
+        "W_rec": (7, 7),
+        "W_out": (3, 7),
+        "b_rec": (7,),
+        "b_out": (3,),
+        "init_state": (1, 7),
+    }
     assert isinstance(network, RateRNN)
 
 
@@ -208,11 +240,31 @@ def test_any_batch_and_length(n_batch, n_steps):
 
 
 BAD_INPUTS = [
-    (np.ones((2, 5, 3)), ShapeMismatchError, "inputs must have N_in=2 channels in its last axis (got shape (2, 5, 3))"),
-    (np.ones((5, 2)), ShapeMismatchError, "inputs must have shape (N_batch, N_steps, N_in=2) (got shape (5, 2))"),
-    (np.ones((0, 5, 2)), ShapeMismatchError, "inputs must hold at least one trial and one time step (got shape (0, 5, 2))"),
-    (np.full((1, 5, 2), "x"), InvalidParameterError, "inputs must be a real numeric array (got dtype <U1)"),
-    (np.ones((1, 5, 2), dtype=complex), InvalidParameterError, "inputs must be a real numeric array (got dtype complex128)"),
+    (
+        np.ones((2, 5, 3)),
+        ShapeMismatchError,
+        "inputs must have N_in=2 channels in its last axis (got shape (2, 5, 3))",
+    ),
+    (
+        np.ones((5, 2)),
+        ShapeMismatchError,
+        "inputs must have shape (N_batch, N_steps, N_in=2) (got shape (5, 2))",
+    ),
+    (
+        np.ones((0, 5, 2)),
+        ShapeMismatchError,
+        "inputs must hold at least one trial and one time step (got shape (0, 5, 2))",
+    ),
+    (
+        np.full((1, 5, 2), "x"),
+        InvalidParameterError,
+        "inputs must be a real numeric array (got dtype <U1)",
+    ),
+    (
+        np.ones((1, 5, 2), dtype=complex),
+        InvalidParameterError,
+        "inputs must be a real numeric array (got dtype complex128)",
+    ),
 ]
 
 
@@ -233,7 +285,10 @@ def test_forward_rejects_wrong_channels():
 def test_set_weights_checks_before_assigning():
     network = build_network(NetworkConfig(N_in=2, N_rec=4, N_out=1, seed=0))
     before = network.get_weights()
-    with pytest.raises(ShapeMismatchError, match=r"weights\['W_out'\] must have shape \(1, 4\) \(got shape \(4, 1\)\)"):
+    with pytest.raises(
+        ShapeMismatchError,
+        match=r"weights\['W_out'\] must have shape \(1, 4\) \(got shape \(4, 1\)\)",
+    ):
         network.set_weights({"W_in": np.zeros((4, 2)), "W_out": np.zeros((4, 1))})
     with pytest.raises(InvalidParameterError, match="did you mean 'W_rec'"):
         network.set_weights({"W_recc": np.zeros((4, 4))})
@@ -252,7 +307,9 @@ def test_copy_and_restore_weights():
 
 @pytest.mark.parametrize("transfer", sorted(NUMPY_TRANSFER))
 def test_manual_gradient_equals_autodiff(transfer):
-    network = with_random_biases(build_network(constrained_config(transfer_function=transfer, N_in=3)))
+    network = with_random_biases(
+        build_network(constrained_config(transfer_function=transfer, N_in=3))
+    )
     inputs = tf.constant(np.random.default_rng(6).normal(size=(4, 15, 3)))
     gradients = []
     for manual in (True, False):
@@ -279,17 +336,25 @@ def test_custom_transfer_callable():
     def squared_relu(x):
         return tf.nn.relu(x) ** 2
 
-    network = build_network(NetworkConfig(N_in=1, N_rec=3, N_out=1, transfer_function=squared_relu, dtype="float64", seed=0))
+    network = build_network(
+        NetworkConfig(
+            N_in=1, N_rec=3, N_out=1, transfer_function=squared_relu, dtype="float64", seed=0
+        )
+    )
     assert network.manual_gradient is False
     _, states = network.run(np.ones((1, 4, 1)))
     np.testing.assert_allclose(network.rates(states), np.maximum(states, 0) ** 2, rtol=1e-14)
 
 
 def test_rates_match_transfer():
-    network = build_network(NetworkConfig(N_in=1, N_rec=3, N_out=1, transfer_function="sigmoid", seed=0))
+    network = build_network(
+        NetworkConfig(N_in=1, N_rec=3, N_out=1, transfer_function="sigmoid", seed=0)
+    )
     states = np.array([[-1.0, 0.0, 2.0]])
     np.testing.assert_allclose(network.rates(states), 1 / (1 + np.exp(-states)), rtol=1e-12)
-    np.testing.assert_allclose(network.rates(tf.constant(states)).numpy(), 1 / (1 + np.exp(-states)), rtol=1e-7)
+    np.testing.assert_allclose(
+        network.rates(tf.constant(states)).numpy(), 1 / (1 + np.exp(-states)), rtol=1e-7
+    )
 
 
 def test_config_copied():

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from psychrnn_widgets.engine import GRU, LSTM, NetworkConfig, build_network, load_network, save_network
+from psychrnn_widgets.engine import (
+    GRU,
+    LSTM,
+    NetworkConfig,
+    build_network,
+    load_network,
+    save_network,
+)
 from psychrnn_widgets.engine.regularizers import compute_regularization
 from psychrnn_widgets.errors import InvalidParameterError
 
@@ -50,7 +57,15 @@ def gru_reference(w, inputs):
 
 @pytest.mark.parametrize(("option", "activation"), [("tanh", np.tanh), ("sigmoid", sigmoid)])
 def test_lstm_matches_reference(option, activation):
-    config = NetworkConfig(N_in=3, N_rec=6, N_out=2, model="lstm", lstm_hidden_activation=option, seed=1, dtype="float64")
+    config = NetworkConfig(
+        N_in=3,
+        N_rec=6,
+        N_out=2,
+        model="lstm",
+        lstm_hidden_activation=option,
+        seed=1,
+        dtype="float64",
+    )
     network = build_network(config)
     assert isinstance(network, LSTM)
     inputs = np.random.default_rng(0).normal(size=(4, 20, 3))
@@ -61,7 +76,9 @@ def test_lstm_matches_reference(option, activation):
 
 
 def test_gru_matches_reference():
-    network = build_network(NetworkConfig(N_in=2, N_rec=5, N_out=3, model="gru", seed=2, dtype="float64"))
+    network = build_network(
+        NetworkConfig(N_in=2, N_rec=5, N_out=3, model="gru", seed=2, dtype="float64")
+    )
     assert isinstance(network, GRU)
     network.set_weights({"b_z": np.linspace(-1, 1, 5), "b_h": np.full(5, 0.2)})
     inputs = np.random.default_rng(1).normal(size=(3, 15, 2))
@@ -80,7 +97,9 @@ def test_lstm_variables_and_initial_values():
 
 
 def test_lstm_trainable_flags():
-    config = NetworkConfig(N_in=1, N_rec=2, N_out=1, model="lstm", W_rec_train=False, init_state_train=False)
+    config = NetworkConfig(
+        N_in=1, N_rec=2, N_out=1, model="lstm", W_rec_train=False, init_state_train=False
+    )
     names = [variable.name.split(":")[0] for variable in build_network(config).trainable_variables]
     assert names == ["b_f", "b_i", "b_c", "b_o", "W_out", "b_out"]
 
@@ -112,13 +131,25 @@ def test_psychrnn_lstm_file_mapping(tmp_path):
     rng = np.random.default_rng(0)
     entries = {f"W_{gate}": rng.normal(size=(5, 3)) for gate in "fico"}
     entries.update({f"b_{gate}": np.ones(3) for gate in "fico"})
-    entries.update(W_out=rng.normal(size=(1, 3)), b_out=np.zeros(1), init_hidden=rng.normal(size=(8, 3)), init_cell=rng.normal(size=(8, 3)))
-    entries.update(W_in=np.zeros((3, 2)), W_rec=np.zeros((3, 3)), init_state=np.zeros((1, 3)), dale_ratio=np.array(None, dtype=object))
+    entries.update(
+        W_out=rng.normal(size=(1, 3)),
+        b_out=np.zeros(1),
+        init_hidden=rng.normal(size=(8, 3)),
+        init_cell=rng.normal(size=(8, 3)),
+    )
+    entries.update(
+        W_in=np.zeros((3, 2)),
+        W_rec=np.zeros((3, 3)),
+        init_state=np.zeros((1, 3)),
+        dale_ratio=np.array(None, dtype=object),
+    )
     np.savez(tmp_path / "lstm.npz", **entries)
     network = load_network(tmp_path / "lstm.npz")
     assert network.config.model == "lstm"
     assert network.config.lstm_hidden_activation == "sigmoid"
-    assert np.array_equal(network.get_weights()["init_hidden"], entries["init_hidden"][:1].astype(np.float32))
+    assert np.array_equal(
+        network.get_weights()["init_hidden"], entries["init_hidden"][:1].astype(np.float32)
+    )
 
 
 def test_gated_rejects_rate_constraints():
@@ -127,7 +158,9 @@ def test_gated_rejects_rate_constraints():
 
 
 def test_gated_regularization_matrices():
-    network = build_network(NetworkConfig(N_in=2, N_rec=3, N_out=1, model="lstm", seed=0, dtype="float64"))
+    network = build_network(
+        NetworkConfig(N_in=2, N_rec=3, N_out=1, model="lstm", seed=0, dtype="float64")
+    )
     weights = network.get_weights()
     hidden_rows = np.concatenate([weights[f"W_{gate}"][:3] for gate in "fico"], axis=1)
     settings = type("Settings", (), {"L2_rec": 1.0})()
@@ -139,7 +172,9 @@ def plain_lstm_states(network, inputs):
     """Hidden states from a plain tf.scan, differentiated automatically, for comparison."""
     weights = network.variables
     joint = {gate: weights[f"W_{gate}"] for gate in "fico"}
-    activation = tf.math.tanh if network.config.lstm_hidden_activation == "tanh" else tf.math.sigmoid
+    activation = (
+        tf.math.tanh if network.config.lstm_hidden_activation == "tanh" else tf.math.sigmoid
+    )
     n_batch = tf.shape(inputs)[0]
 
     def step(carry, x_t):
@@ -152,7 +187,10 @@ def plain_lstm_states(network, inputs):
         cell = forget * cell + write * candidate
         return read * activation(cell), cell
 
-    initial = (tf.tile(weights["init_hidden"], [n_batch, 1]), tf.tile(weights["init_cell"], [n_batch, 1]))
+    initial = (
+        tf.tile(weights["init_hidden"], [n_batch, 1]),
+        tf.tile(weights["init_cell"], [n_batch, 1]),
+    )
     hidden, _ = tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=initial)
     states = tf.transpose(hidden, [1, 0, 2])
     return tf.einsum("btr,or->bto", states, weights["W_out"]) + weights["b_out"], states
@@ -160,7 +198,15 @@ def plain_lstm_states(network, inputs):
 
 @pytest.mark.parametrize("option", ["tanh", "sigmoid"])
 def test_lstm_gradient_equals_autodiff(option):
-    config = NetworkConfig(N_in=3, N_rec=5, N_out=2, model="lstm", lstm_hidden_activation=option, seed=3, dtype="float64")
+    config = NetworkConfig(
+        N_in=3,
+        N_rec=5,
+        N_out=2,
+        model="lstm",
+        lstm_hidden_activation=option,
+        seed=3,
+        dtype="float64",
+    )
     network = build_network(config)
     inputs = tf.constant(np.random.default_rng(2).normal(size=(4, 11, 3)))
     gradients = []
@@ -182,17 +228,25 @@ def plain_gru_states(network, inputs):
         both = tf.concat([hidden, x_t], axis=1)
         update = tf.math.sigmoid(both @ weights["W_z"] + weights["b_z"])
         reset = tf.math.sigmoid(both @ weights["W_r"] + weights["b_r"])
-        candidate = tf.math.tanh(tf.concat([reset * hidden, x_t], axis=1) @ weights["W_h"] + weights["b_h"])
+        candidate = tf.math.tanh(
+            tf.concat([reset * hidden, x_t], axis=1) @ weights["W_h"] + weights["b_h"]
+        )
         return (1.0 - update) * hidden + update * candidate
 
     initial = tf.tile(weights["init_state"], [n_batch, 1])
-    states = tf.transpose(tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=initial), [1, 0, 2])
+    states = tf.transpose(
+        tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=initial), [1, 0, 2]
+    )
     return tf.einsum("btr,or->bto", states, weights["W_out"]) + weights["b_out"], states
 
 
 def test_gru_gradient_equals_autodiff():
-    network = build_network(NetworkConfig(N_in=3, N_rec=5, N_out=2, model="gru", seed=4, dtype="float64"))
-    network.set_weights({"b_z": np.linspace(-1, 1, 5), "b_r": np.full(5, 0.3), "b_h": np.full(5, -0.2)})
+    network = build_network(
+        NetworkConfig(N_in=3, N_rec=5, N_out=2, model="gru", seed=4, dtype="float64")
+    )
+    network.set_weights(
+        {"b_z": np.linspace(-1, 1, 5), "b_r": np.full(5, 0.3), "b_h": np.full(5, -0.2)}
+    )
     inputs = tf.constant(np.random.default_rng(3).normal(size=(4, 11, 3)))
     gradients = []
     for forward in (network.forward, lambda x: plain_gru_states(network, x)):

@@ -65,20 +65,49 @@ for case_path in sys.argv[1:]:
 print(json.dumps(summary))
 """
 
-REGULARIZATION = {"L1_in": 0.01, "L1_rec": 0.02, "L1_out": 0.03, "L2_in": 0.04, "L2_rec": 0.05, "L2_out": 0.06, "L2_firing_rate": 0.07}
+REGULARIZATION = {
+    "L1_in": 0.01,
+    "L1_rec": 0.02,
+    "L1_out": 0.03,
+    "L2_in": 0.04,
+    "L2_rec": 0.05,
+    "L2_out": 0.06,
+    "L2_firing_rate": 0.07,
+}
 NO_REGULARIZATION = dict.fromkeys(REGULARIZATION, 0.0)
 
 
-def make_case(folder: Path, name: str, model: str, dale_ratio=None, loss="mean_squared_error", regularization=None, per_unit_tau=False):
+def make_case(
+    folder: Path,
+    name: str,
+    model: str,
+    dale_ratio=None,
+    loss="mean_squared_error",
+    regularization=None,
+    per_unit_tau=False,
+):
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     n_in, n_rec, n_out, n_steps, n_batch = 3, 12, 2, 60, 5
     tau = np.linspace(20.0, 150.0, n_rec).astype(np.float32) if per_unit_tau else np.float32(100.0)
     settings = {
-        "name": name, "model": model, "N_in": n_in, "N_rec": n_rec, "N_out": n_out, "N_steps": n_steps,
-        "N_batch": n_batch, "dt": 10.0, "dale_ratio": dale_ratio, "loss_function": loss, "autapses": dale_ratio is None,
+        "name": name,
+        "model": model,
+        "N_in": n_in,
+        "N_rec": n_rec,
+        "N_out": n_out,
+        "N_steps": n_steps,
+        "N_batch": n_batch,
+        "dt": 10.0,
+        "dale_ratio": dale_ratio,
+        "loss_function": loss,
+        "autapses": dale_ratio is None,
         **(regularization or NO_REGULARIZATION),
     }
-    rec_mask = (rng.random((n_rec, n_rec)) < 0.8).astype(np.float64) if dale_ratio is not None else np.ones((n_rec, n_rec))
+    rec_mask = (
+        (rng.random((n_rec, n_rec)) < 0.8).astype(np.float64)
+        if dale_ratio is not None
+        else np.ones((n_rec, n_rec))
+    )
     arrays = {
         "W_in": rng.normal(size=(n_rec, n_in)) * 0.5,
         "W_rec": rng.normal(size=(n_rec, n_rec)) * 1.1 / np.sqrt(n_rec),
@@ -119,8 +148,14 @@ def our_saved_case(folder: Path):
     """Save a constrained network of this package and a case that makes PsychRNN load it."""
     rng = np.random.default_rng(7)
     config = NetworkConfig(
-        N_in=3, N_rec=10, N_out=2, dale_ratio=0.8, autapses=False, rec_connectivity=(rng.random((10, 10)) < 0.7).astype(float),
-        output_connectivity=(rng.random((2, 10)) < 0.8).astype(float), seed=5,
+        N_in=3,
+        N_rec=10,
+        N_out=2,
+        dale_ratio=0.8,
+        autapses=False,
+        rec_connectivity=(rng.random((10, 10)) < 0.7).astype(float),
+        output_connectivity=(rng.random((2, 10)) < 0.8).astype(float),
+        seed=5,
     )
     network = build_network(config)
     network.set_weights({"b_rec": rng.normal(size=10) * 0.1, "b_out": rng.normal(size=2) * 0.1})
@@ -148,12 +183,23 @@ def psychrnn_results(tmp_path_factory):
 
 def our_rate_network(settings, arrays):
     tau = arrays["tau"] if arrays["tau"].ndim else float(arrays["tau"])
-    weights = {key: arrays[key] for key in ("W_in", "W_rec", "W_out", "b_rec", "b_out", "init_state")}
+    weights = {
+        key: arrays[key] for key in ("W_in", "W_rec", "W_out", "b_rec", "b_out", "init_state")
+    }
     config = NetworkConfig(
-        N_in=settings["N_in"], N_rec=settings["N_rec"], N_out=settings["N_out"], dt=settings["dt"], tau=tau,
-        dale_ratio=settings["dale_ratio"], autapses=settings["autapses"], dale_out_inhibitory=-1,
-        input_connectivity=arrays["input_connectivity"], rec_connectivity=arrays["rec_connectivity"],
-        output_connectivity=arrays["output_connectivity"], initial_weights=weights, seed=0,
+        N_in=settings["N_in"],
+        N_rec=settings["N_rec"],
+        N_out=settings["N_out"],
+        dt=settings["dt"],
+        tau=tau,
+        dale_ratio=settings["dale_ratio"],
+        autapses=settings["autapses"],
+        dale_out_inhibitory=-1,
+        input_connectivity=arrays["input_connectivity"],
+        rec_connectivity=arrays["rec_connectivity"],
+        output_connectivity=arrays["output_connectivity"],
+        initial_weights=weights,
+        seed=0,
     )
     return build_network(config)
 

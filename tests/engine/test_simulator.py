@@ -12,8 +12,15 @@ from psychrnn_widgets.errors import InvalidParameterError, ShapeMismatchError
 def constrained_config(**changes):
     rng = np.random.default_rng(2)
     values = dict(
-        N_in=3, N_rec=12, N_out=2, dale_ratio=0.75, autapses=False, tau=np.linspace(20, 200, 12),
-        rec_connectivity=(rng.random((12, 12)) < 0.6).astype(float), transfer_function="softplus", seed=4,
+        N_in=3,
+        N_rec=12,
+        N_out=2,
+        dale_ratio=0.75,
+        autapses=False,
+        tau=np.linspace(20, 200, 12),
+        rec_connectivity=(rng.random((12, 12)) < 0.6).astype(float),
+        transfer_function="softplus",
+        seed=4,
     )
     values.update(changes)
     return NetworkConfig(**values)
@@ -21,7 +28,12 @@ def constrained_config(**changes):
 
 def with_biases(network):
     rng = np.random.default_rng(9)
-    network.set_weights({"b_rec": rng.normal(size=network.config.N_rec) * 0.3, "b_out": rng.normal(size=network.config.N_out)})
+    network.set_weights(
+        {
+            "b_rec": rng.normal(size=network.config.N_rec) * 0.3,
+            "b_out": rng.normal(size=network.config.N_out),
+        }
+    )
     return network
 
 
@@ -79,7 +91,10 @@ def test_perturbation_lesion_from_step():
 
 def test_perturbation_shape_checked():
     simulator = Simulator(build_network(constrained_config()))
-    with pytest.raises(ShapeMismatchError, match=r"rec_perturbation must have shape \(N_steps, N_rec, N_rec\) = \(5, 12, 12\) \(got shape \(4, 12, 12\)\)"):
+    with pytest.raises(
+        ShapeMismatchError,
+        match=r"rec_perturbation must have shape \(N_steps, N_rec, N_rec\) = \(5, 12, 12\) \(got shape \(4, 12, 12\)\)",
+    ):
         simulator.run(np.zeros((1, 5, 3)), rec_perturbation=np.ones((4, 12, 12)))
 
 
@@ -87,7 +102,9 @@ def test_file_source(tmp_path):
     network = with_biases(build_network(constrained_config(dtype="float64")))
     path = save_network(tmp_path / "net.npz", network)
     inputs = np.random.default_rng(5).normal(size=(3, 40, 3))
-    np.testing.assert_allclose(Simulator(path).run(inputs)[0], network.run(inputs)[0], rtol=0, atol=1e-11)
+    np.testing.assert_allclose(
+        Simulator(path).run(inputs)[0], network.run(inputs)[0], rtol=0, atol=1e-11
+    )
 
 
 def test_dict_source_with_config():
@@ -99,7 +116,12 @@ def test_dict_source_with_config():
 
 def test_psychrnn_style_dict():
     rng = np.random.default_rng(0)
-    weights = {"W_in": rng.normal(size=(4, 2)), "W_rec": rng.normal(size=(4, 4)) * 0.3, "W_out": rng.normal(size=(1, 4)), "init_state": np.full(4, 0.1)}
+    weights = {
+        "W_in": rng.normal(size=(4, 2)),
+        "W_rec": rng.normal(size=(4, 4)) * 0.3,
+        "W_out": rng.normal(size=(1, 4)),
+        "init_state": np.full(4, 0.1),
+    }
     simulator = Simulator(weights, {"dt": 10, "tau": 50})
     assert simulator.alpha == 0.2
     _, states = simulator.run(np.zeros((1, 1, 2)))
@@ -116,18 +138,28 @@ def test_noise_seeded():
 
 
 def test_bad_source():
-    with pytest.raises(InvalidParameterError, match="source must be a network, a dict of weights or a file path"):
+    with pytest.raises(
+        InvalidParameterError, match="source must be a network, a dict of weights or a file path"
+    ):
         Simulator(3)
 
 
 def test_missing_weight():
     with pytest.raises(InvalidParameterError, match="weights dict is missing 'W_out'"):
-        Simulator({"W_in": np.zeros((2, 1)), "W_rec": np.zeros((2, 2))}, NetworkConfig(N_in=1, N_rec=2, N_out=1))
+        Simulator(
+            {"W_in": np.zeros((2, 1)), "W_rec": np.zeros((2, 2))},
+            NetworkConfig(N_in=1, N_rec=2, N_out=1),
+        )
 
 
-@pytest.mark.parametrize(("model", "changes"), [("lstm", {}), ("lstm", {"lstm_hidden_activation": "sigmoid"}), ("gru", {})])
+@pytest.mark.parametrize(
+    ("model", "changes"),
+    [("lstm", {}), ("lstm", {"lstm_hidden_activation": "sigmoid"}), ("gru", {})],
+)
 def test_gated_equals_float64_engine(model, changes):
-    network = build_network(NetworkConfig(N_in=2, N_rec=6, N_out=3, model=model, seed=1, dtype="float64", **changes))
+    network = build_network(
+        NetworkConfig(N_in=2, N_rec=6, N_out=3, model=model, seed=1, dtype="float64", **changes)
+    )
     inputs = np.random.default_rng(0).normal(size=(4, 50, 2))
     expected_outputs, expected_states = network.run(inputs)
     outputs, states = Simulator(network).run(inputs)
@@ -136,8 +168,12 @@ def test_gated_equals_float64_engine(model, changes):
 
 
 def test_gated_rejects_perturbation():
-    simulator = Simulator(build_network(NetworkConfig(N_in=1, N_rec=2, N_out=1, model="gru", seed=0)))
-    with pytest.raises(InvalidParameterError, match="rec_perturbation applies to model='rate' only"):
+    simulator = Simulator(
+        build_network(NetworkConfig(N_in=1, N_rec=2, N_out=1, model="gru", seed=0))
+    )
+    with pytest.raises(
+        InvalidParameterError, match="rec_perturbation applies to model='rate' only"
+    ):
         simulator.run(np.zeros((1, 3, 1)), rec_perturbation=np.ones((3, 2, 2)))
 
 
@@ -145,7 +181,12 @@ def test_psychrnn_lstm_dict():
     rng = np.random.default_rng(0)
     weights = {f"W_{gate}": rng.normal(size=(4, 3)) for gate in "fico"}
     weights.update({f"b_{gate}": np.ones(3) for gate in "fico"})
-    weights.update(W_out=rng.normal(size=(1, 3)), b_out=np.zeros(1), init_hidden=rng.normal(size=(5, 3)), init_cell=rng.normal(size=(5, 3)))
+    weights.update(
+        W_out=rng.normal(size=(1, 3)),
+        b_out=np.zeros(1),
+        init_hidden=rng.normal(size=(5, 3)),
+        init_cell=rng.normal(size=(5, 3)),
+    )
     simulator = Simulator(weights)
     assert simulator.config.lstm_hidden_activation == "sigmoid"
     assert np.array_equal(simulator.weights["init_hidden"], weights["init_hidden"][:1])
