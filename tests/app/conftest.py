@@ -8,12 +8,17 @@ each page costs a kernel and a TensorFlow import.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from browser_pages import CHROMIUM, CHROMIUM_ARGS, open_page, save_screenshot
-from voila_server import VoilaServer, start_server, stop_server
+# The helper modules sit next to this file. Pytest's importlib import mode does not put this
+# folder on sys.path, so add it here; conftest.py loads before the test modules that use them.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser_pages import CHROMIUM, CHROMIUM_ARGS, open_page, save_screenshot  # noqa: E402
+from voila_server import VoilaServer, start_server, stop_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
