@@ -141,11 +141,12 @@ class RateRNN(NetworkBase):
         states_time_major = rate_recurrence(
             drive, initial, w_rec_scaled, self._decay, self._transfer, derivative
         )
-        states = tf.transpose(states_time_major, [1, 0, 2])
-
-        rates = tf.reshape(self._transfer(states), [-1, config.N_rec])
+        # Outputs are computed time-major and only they are transposed, so a caller that
+        # ignores ``states`` never pays for transposing them (traced graphs prune it).
+        rates = tf.reshape(self._transfer(states_time_major), [-1, config.N_rec])
         outputs = tf.matmul(rates, w_out, transpose_b=True) + self.variables["b_out"]
-        outputs = tf.reshape(outputs, [n_batch, n_steps, config.N_out])
+        outputs = tf.transpose(tf.reshape(outputs, [n_steps, n_batch, config.N_out]), [1, 0, 2])
+        states = tf.transpose(states_time_major, [1, 0, 2])
         return outputs, states
 
 
