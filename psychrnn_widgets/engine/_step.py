@@ -7,16 +7,15 @@ or per time step.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["CompiledUpdate"]
+from psychrnn_widgets.errors import TrainingError
 
-logger = logging.getLogger(__name__)
+__all__ = ["CompiledUpdate"]
 
 
 class CompiledUpdate:
@@ -62,7 +61,9 @@ class CompiledUpdate:
         self.jit_compile = jit_compile
         self.variables: list[tf.Variable] = list(network.trainable_variables)
         if not self.variables:
-            raise ValueError("the network has no trainable variables")
+            raise TrainingError(
+                "the network has no trainable variables; set at least one *_train flag to True"
+            )
         if not optimizer.built:
             optimizer.build(self.variables)
 

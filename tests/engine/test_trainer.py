@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
-from psychrnn_widgets.errors import InvalidParameterError, ShapeMismatchError
+from psychrnn_widgets.errors import InvalidParameterError, ShapeMismatchError, TrainingError
 from psychrnn_widgets.tasks import PerceptualDiscrimination
 
 N_REC = 10
@@ -224,7 +224,7 @@ def test_run_while_running_raises():
     trainer = Trainer(make_network(task), task, TrainingConfig(seed=0), jit_compile=False)
     trainer.step(1)
     try:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(TrainingError) as info:
             trainer.run(max_updates=1)
         assert str(info.value) == "training is already running; call stop() and join() first"
     finally:
@@ -244,3 +244,13 @@ def test_regularization_enters_reported_loss():
         if name == "l2":
             expected_extra = 3.0 * float(np.mean(before.astype(np.float64) ** 2)) + 0.25
     assert losses["l2"] - losses["plain"] == pytest.approx(expected_extra, rel=1e-4)
+
+
+def test_network_without_trainable_variables_raises():
+    task = make_task()
+    flags = {name: False for name in ("W_in_train", "W_rec_train", "W_out_train", "b_rec_train", "b_out_train", "init_state_train")}
+    trainer = Trainer(make_network(task, **flags), task, TrainingConfig(seed=0), jit_compile=False)
+    with pytest.raises(TrainingError) as info:
+        trainer.run(max_updates=1)
+    assert str(info.value) == "the network has no trainable variables; set at least one *_train flag to True"
+    assert trainer.state == "idle"
