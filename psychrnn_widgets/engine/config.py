@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -334,6 +335,20 @@ class NetworkConfig:
         if not isinstance(other, NetworkConfig):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+
+_dataclass_init = NetworkConfig.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init_with_name_check(self: NetworkConfig, *args: Any, **kwargs: Any) -> None:
+    # The generated __init__ would raise a bare TypeError for a misspelt field; this names it
+    # and suggests the closest field instead.
+    _check_names(kwargs)
+    _dataclass_init(self, *args, **kwargs)
+
+
+NetworkConfig.__init__ = _init_with_name_check  # type: ignore[method-assign]
 
 
 def _check_names(values: Mapping[str, Any]) -> None:

@@ -188,6 +188,13 @@ def test_json_round_trip():
 def test_unknown_key_hint():
     with pytest.raises(InvalidParameterError, match="did you mean 'rec_noise'"):
         NetworkConfig.from_dict({**BASE, "rec_nosie": 0.1})
+    with pytest.raises(
+        InvalidParameterError,
+        match="NetworkConfig has no field 'dale_ration'; did you mean 'dale_ratio'",
+    ):
+        NetworkConfig(**BASE, dale_ration=0.8)
+    with pytest.raises(InvalidParameterError, match="did you mean 'spec_rad'"):
+        NetworkConfig(**BASE).replace(spec_radius=1.0)
 
 
 class FakeTask:
