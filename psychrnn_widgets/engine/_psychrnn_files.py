@@ -126,9 +126,9 @@ def config_from_entries(entries: Mapping[str, Any], overrides: Mapping[str, Any]
 def lstm_arrays(entries: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``entries`` with PsychRNN's per-trial LSTM initial states reduced to row 0.
 
-    PsychRNN's LSTM trains one initial hidden and cell state per batch row (its batch size is
-    fixed); this package's LSTM has one of each for every trial, so row 0 is kept, as PsychRNN's
-    own LSTM simulator does.
+    PsychRNN's LSTM trains one initial hidden and cell state per batch row, because its batch
+    size is fixed. This package's LSTM shares one of each across trials, so row 0 is kept, as
+    PsychRNN's own LSTM simulator does.
     """
     result = dict(entries)
     for key in ("init_hidden", "init_cell"):

@@ -1,9 +1,9 @@
 """NumPy float64 re-run of a rate RNN, for analysis and perturbation experiments.
 
-The simulator needs no TensorFlow graph: it reads the weights of a network, a dict or a weight
-file, builds the effective matrices (masks and Dale's law) once, and runs the update equation
-step by step, optionally multiplying the effective W_rec by a different matrix at every step
-(lesions, optogenetic-style perturbations).
+The simulator needs no TensorFlow graph. It reads the weights of a network, a dict or a weight
+file and builds the effective matrices (masks and Dale's law) once. It then runs the update
+equation step by step. For lesions or optogenetic-style perturbations, it can multiply the
+effective W_rec by a different matrix at every step.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Transfer functions (firing-rate nonlinearities) looked up by name, in TensorFlow and NumPy.
 
 A network config names its transfer function (``"relu"``) or passes a callable. Names map to a
-TensorFlow function for the engine and a NumPy function for the float64 simulator; a known
+TensorFlow function for the engine and a NumPy function for the float64 simulator. A known
 TensorFlow callable such as ``tf.nn.relu`` maps back to its name, so configs stay JSON-safe.
 """
 
