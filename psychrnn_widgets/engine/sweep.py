@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import multiprocessing
 import numbers
 import os
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from psychrnn_widgets.engine._sweep_exec import (
+    UPDATE_KINDS,
+    Reporter,
+    SweepUpdate,
+    check_executor,
+    collect,
+    resolve_executor,
+)
 from psychrnn_widgets.engine._sweep_run import (
     METRICS_FILE,
     NETWORK_FILE,
     STARTED_FILE,
-    configure_worker,
     read_json,
     run_one,
     write_json_atomic,
@@ -57,34 +62,6 @@ RESULT_COLUMNS = (
     "run_id",
     "resumed",
 )
-
-UPDATE_KINDS = ("started", "running", "finished", "failed", "skipped", "done")
-
-
-@dataclass(frozen=True)
-class SweepUpdate:
-    """A change in a sweep's progress, sent to the ``progress`` callback of :func:`sweep`.
-
-    ``kind`` is ``"started"`` (once, before any run; ``run_id`` is None), ``"running"`` (a
-    worker began the run), ``"finished"``, ``"failed"`` (also for a failure read back from an
-    earlier sweep when ``retry_failed`` is False), ``"skipped"`` (finished in an earlier sweep)
-    or ``"done"`` (once, at the end). ``total`` is the number of runs in the sweep.
-    """
-
-    kind: str
-    total: int
-    run_id: str | None = None
-    settings: Mapping[str, Any] | None = None
-    seed: int | None = None
-    error: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in UPDATE_KINDS:
-            raise InvalidParameterError(
-                "kind", f"kind must be one of {', '.join(UPDATE_KINDS)} (got kind={self.kind!r})", self.kind
-            )
-
-
 def _as_base(base: SweepBase | Mapping[str, Any]) -> SweepBase:
     if isinstance(base, SweepBase):
         return base
@@ -104,46 +81,6 @@ def _check_count(name: str, value: Any, allow_none: bool) -> None:
             name, f"{name} must be an integer of at least 1{extra} (got {name}={value!r})", value
         )
 
-
-def _resolve_executor(
-    executor: Any, pending: int, max_workers: int | None, tf_threads: int | None
-) -> tuple[cf.Executor, bool]:
-    """Return the executor to submit to and whether this sweep owns (and so shuts down) it."""
-    _check_executor(executor)
-    if executor is None:
-        workers = min(pending, max_workers or os.cpu_count() or 1)
-        # spawn, not fork: a forked child would inherit the parent's TensorFlow runtime and
-        # threads (fork is unsafe with threads), and spawn is the only start method everywhere.
-        pool = cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=configure_worker,
-            initargs=(tf_threads,),
-        )
-        logger.info("sweep starts %d worker processes", workers)
-        return pool, True
-    if _is_dask_client(executor):
-        return executor.get_executor(pure=False), False
-    return executor, False
-
-
-def _is_dask_client(executor: Any) -> bool:
-    # A dask.distributed.Client is not a concurrent.futures.Executor, but its get_executor()
-    # returns one. Checked by module name so that Dask stays an optional dependency.
-    return type(executor).__module__.startswith("distributed") and hasattr(executor, "get_executor")
-
-
-def _check_executor(executor: Any) -> None:
-    if executor is None or _is_dask_client(executor) or isinstance(executor, cf.Executor):
-        return
-    raise InvalidParameterError(
-        "executor",
-        "executor must be None, a dask.distributed.Client or a concurrent.futures.Executor "
-        f"(got {type(executor).__name__})",
-        executor,
-    )
-
-
 def _finished_row(run: RunSpec, out_dir: Path, retry_failed: bool) -> dict[str, Any] | None:
     """Return the saved row of a run that needs no training, or None."""
     metrics = read_json(out_dir / run.run_id / METRICS_FILE)
@@ -154,73 +91,6 @@ def _finished_row(run: RunSpec, out_dir: Path, retry_failed: bool) -> dict[str, 
         return {column: metrics.get(column) for column in RESULT_COLUMNS if column != "resumed"}
     return None
 
-
-class _Reporter:
-    """Send :class:`SweepUpdate` objects to the user's callback; log its errors, never raise."""
-
-    def __init__(self, callback: Callable[[SweepUpdate], Any] | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-
-    def send(self, kind: str, run: RunSpec | None = None, error: str | None = None) -> None:
-        if self.callback is None:
-            return
-        update = SweepUpdate(
-            kind=kind,
-            total=self.total,
-            run_id=None if run is None else run.run_id,
-            settings=None if run is None else dict(run.settings),
-            seed=None if run is None else run.seed,
-            error=error,
-        )
-        try:
-            self.callback(update)
-        except Exception:  # noqa: BLE001 - a broken progress display must not stop the sweep
-            logger.exception("sweep progress callback %r raised on a %r update", self.callback, kind)
-
-
-def _error_row(run: RunSpec, error: BaseException) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        "seed": run.seed,
-        "status": "failed",
-        "error": f"{type(error).__name__}: {error}",
-    }
-
-
-def _collect(
-    futures: dict[cf.Future, RunSpec],
-    out_dir: Path,
-    reporter: _Reporter,
-    rows: dict[str, dict[str, Any]],
-    poll_interval: float,
-) -> None:
-    """Wait for every future, reporting runs as they start and end."""
-    waiting = set(futures)
-    started: set[str] = set()
-    while waiting:
-        done, waiting = cf.wait(waiting, timeout=poll_interval, return_when=cf.FIRST_COMPLETED)
-        # A worker writes started.json as its first step, which is the only start signal that
-        # every executor gives (a process pool marks queued calls as running too early).
-        for future in waiting:
-            run = futures[future]
-            if run.run_id not in started and (out_dir / run.run_id / STARTED_FILE).exists():
-                started.add(run.run_id)
-                reporter.send("running", run)
-        for future in done:
-            run = futures[future]
-            if run.run_id not in started:
-                started.add(run.run_id)
-                reporter.send("running", run)
-            try:
-                row = future.result()
-            except Exception as error:  # noqa: BLE001 - a lost worker fails its run, not the sweep
-                logger.error("sweep run %s failed in its executor: %s", run.run_id, error)
-                row = _error_row(run, error)
-            rows[run.run_id] = row
-            reporter.send(row["status"], run, row.get("error"))
-
-
 def sweep(
     base: SweepBase | Mapping[str, Any],
     grid: Mapping[str, Sequence[Any]],
@@ -230,6 +100,7 @@ def sweep(
     *,
     max_workers: int | None = None,
     tf_threads: int | None = 1,
+    max_runs_per_worker: int | None = 25,
     progress: Callable[[SweepUpdate], Any] | None = None,
     retry_failed: bool = True,
     poll_interval: float = 0.25,
@@ -259,6 +130,11 @@ def sweep(
     tf_threads : int or None, default 1
         TensorFlow intra-op and inter-op threads per worker, so N workers keep N cores busy.
         None leaves TensorFlow's defaults.
+    max_runs_per_worker : int or None, default 25
+        Runs after which a local worker process is replaced by a fresh one (Python 3.11 and
+        later; None keeps workers for the whole sweep). Each run leaves its compiled TensorFlow
+        functions in the worker: about 20 MB per run was measured with XLA on. A fresh worker
+        costs one TensorFlow import (a few seconds). Ignored when ``executor`` is given.
     progress : callable or None
         Called with a :class:`SweepUpdate` from this thread as runs start and end, for example
         a :class:`psychrnn_widgets.widgets.sweep_progress.SweepProgress`.
@@ -300,6 +176,7 @@ def sweep(
     base = _as_base(base)
     runs = expand_runs(base, grid, seeds)
     _check_count("max_workers", max_workers, allow_none=True)
+    _check_count("max_runs_per_worker", max_runs_per_worker, allow_none=True)
     if tf_threads is not None:
         _check_count("tf_threads", tf_threads, allow_none=False)
     if not isinstance(retry_failed, bool):
@@ -312,7 +189,7 @@ def sweep(
         raise InvalidParameterError(
             "poll_interval", f"poll_interval must be a number of seconds above 0 (got {poll_interval!r} s)", poll_interval
         )
-    _check_executor(executor)
+    check_executor(executor)
     try:
         import pandas as pd
     except ImportError as error:
@@ -328,7 +205,7 @@ def sweep(
         {"base": base.to_dict(), "grid": json_safe(dict(grid)), "seeds": check_seeds(seeds)},
     )
 
-    reporter = _Reporter(progress, len(runs))
+    reporter = Reporter(progress, len(runs))
     reporter.send("started")
     rows: dict[str, dict[str, Any]] = {}
     pending: list[RunSpec] = []
@@ -345,12 +222,14 @@ def sweep(
     logger.info("sweep of %d runs: %d to train, %d read back from %s", len(runs), len(pending), len(runs) - len(pending), out)
 
     if pending:
-        pool, owned = _resolve_executor(executor, len(pending), max_workers, tf_threads)
+        pool, owned = resolve_executor(
+            executor, len(pending), max_workers, tf_threads, max_runs_per_worker
+        )
         futures: dict[cf.Future, RunSpec] = {}
         try:
             for run in pending:
                 futures[pool.submit(run_one, run.to_dict(), str(out), tf_threads)] = run
-            _collect(futures, out, reporter, rows, poll_interval)
+            collect(futures, out, reporter, rows, poll_interval)
         except BaseException:
             # Interrupted (KeyboardInterrupt included): drop queued runs. Finished runs are
             # saved already, so the next sweep resumes from them.

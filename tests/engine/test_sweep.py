@@ -148,6 +148,7 @@ def test_sweep_rejects_bad_executor(tmp_path):
     [
         ({"max_workers": 0}, "max_workers must be an integer of at least 1 or None (got max_workers=0)"),
         ({"tf_threads": 0}, "tf_threads must be an integer of at least 1 (got tf_threads=0)"),
+        ({"max_runs_per_worker": 0}, "max_runs_per_worker must be an integer of at least 1 or None (got max_runs_per_worker=0)"),
         ({"retry_failed": "yes"}, "retry_failed must be True or False (got 'yes')"),
         ({"progress": 5}, "progress must be callable or None (got 5)"),
         ({"poll_interval": 0}, "poll_interval must be a number of seconds above 0 (got 0 s)"),
@@ -271,8 +272,11 @@ def test_resume_skips_finished(local_sweep, tmp_path):
     (lost.parent / "metrics.json").unlink()
 
     updates: list[SweepUpdate] = []
-    again = sweep(BASE, GRID, SEEDS, out, max_workers=2, progress=updates.append)
+    # One run per worker process: each of the three runs trained here gets a fresh process.
+    again = sweep(BASE, GRID, SEEDS, out, max_workers=2, max_runs_per_worker=1, progress=updates.append)
     assert again["resumed"].tolist() == [True, False, False, False]
+    pids = [json.loads((out / run_id / "started.json").read_text())["pid"] for run_id in again["run_id"][1:]]
+    assert len(set(pids)) == 3
     assert again["status"].tolist() == ["finished", "finished", "failed", "failed"]
     assert kept.stat().st_mtime_ns == kept_mtime
     assert [u.kind for u in updates].count("skipped") == 1
