@@ -54,14 +54,19 @@ class BatchSource:
     the worker thread overlaps with it.
     """
 
-    def __init__(self, seed: int, dtype: Any) -> None:
+    def __init__(self, seed: int, dtype: Any, size: int) -> None:
         self.seed = seed
         self.dtype = dtype
+        self.size = size
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: tuple[tuple[int, int, int], concurrent.futures.Future] | None = None
 
     def get(self, stage: int, task: Any, first_update: int, count: int) -> StackedBatches:
-        """Return the batches of updates ``first_update .. first_update + count - 1``."""
+        """Return the batches of updates ``first_update .. first_update + count - 1``.
+
+        Fewer than ``size`` batches are padded to ``size`` by repeating the last one, so every
+        compiled call sees the same shape.
+        """
         key = (stage, first_update, count)
         result = None
         if self._pending is not None:
@@ -73,7 +78,7 @@ class BatchSource:
                 future.cancel()
         if result is None:
             result = make_batches(task, self.seed, first_update, count, self.dtype)
-        return result
+        return _pad(result, self.size)
 
     def prefetch(self, stage: int, task: Any, first_update: int, count: int) -> None:
         """Start generating the batches that a later :meth:`get` with the same key returns."""
@@ -94,3 +99,20 @@ class BatchSource:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _pad(batches: StackedBatches, size: int) -> StackedBatches:
+    missing = size - len(batches.inputs)
+    if missing <= 0:
+        return batches
+
+    def padded(array: np.ndarray) -> np.ndarray:
+        return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
+
+    return StackedBatches(
+        inputs=padded(batches.inputs),
+        targets=padded(batches.targets),
+        mask=padded(batches.mask),
+        last=batches.last,
+        trials=batches.trials,
+    )

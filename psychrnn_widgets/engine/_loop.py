@@ -27,7 +27,9 @@ class TrainingLoop:
         self.trainer = trainer
         self.config = trainer.config
         self.compiled = trainer._compiled
-        self.batches = BatchSource(trainer.seed, trainer.network.dtype.as_numpy_dtype)
+        self.batches = BatchSource(
+            trainer.seed, trainer.network.dtype.as_numpy_dtype, self.config.updates_per_call
+        )
         self.start_updates = trainer.updates
         self.start_trials = trainer.trials
         self.active_time = 0.0
@@ -69,7 +71,7 @@ class TrainingLoop:
             batches = self.batches.get(stage, task, trainer.updates, count)
             self.batches.prefetch(stage, task, trainer.updates + count, min(per_call, max(limit - count, 1)))
             losses, outputs, finite_weights = self.compiled.train(
-                batches.inputs, batches.targets, batches.mask, trainer.updates
+                batches.inputs, batches.targets, batches.mask, trainer.updates, count
             )
             self.active_time += time.perf_counter() - started
             if budget > 0:

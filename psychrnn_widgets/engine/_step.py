@@ -88,6 +88,7 @@ class CompiledUpdate:
             tf.TensorSpec([None, None, None, n_out], self.dtype),
             tf.TensorSpec([None, None, None, n_out], self.dtype),
             tf.TensorSpec([], tf.int64),
+            tf.TensorSpec([], tf.int32),
         ]
         self._train = tf.function(
             self._train_updates, input_signature=batches, jit_compile=jit_compile
@@ -106,17 +107,30 @@ class CompiledUpdate:
         return int(self._train.experimental_get_tracing_count())
 
     def train(
-        self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray, first_update: int
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray,
+        first_update: int,
+        count: int | None = None,
     ) -> tuple[np.ndarray, tf.Tensor, bool]:
-        """Run ``len(inputs)`` updates on stacked batches of shape ``(k, N_batch, N_steps, ·)``.
+        """Run updates on stacked batches of shape ``(k, N_batch, N_steps, ·)``.
+
+        Only the first ``count`` batches (all by default) are used. Callers pad shorter calls
+        to a fixed ``k``, because XLA compiles the update again for every new shape.
 
         Returns the loss of every update (before its step), the outputs of the last update and
         whether all weights are finite afterwards.
         """
+        count = len(inputs) if count is None else int(count)
         losses, outputs, finite = self._train(
-            inputs, targets, mask, tf.constant(first_update, dtype=tf.int64)
+            inputs,
+            targets,
+            mask,
+            tf.constant(first_update, dtype=tf.int64),
+            tf.constant(count, dtype=tf.int32),
         )
-        return losses.numpy(), outputs, bool(finite)
+        return losses.numpy()[:count], outputs, bool(finite)
 
     def forward(self, inputs: np.ndarray, noise_seed: tuple[int, int]) -> np.ndarray:
         """Return the outputs of the network on ``inputs``, with noise drawn from ``noise_seed``."""
@@ -153,10 +167,14 @@ class CompiledUpdate:
         return outputs
 
     def _train_updates(
-        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, first_update: tf.Tensor
+        self,
+        inputs: tf.Tensor,
+        targets: tf.Tensor,
+        mask: tf.Tensor,
+        first_update: tf.Tensor,
+        count: tf.Tensor,
     ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        count = tf.shape(inputs)[0]
-        losses = tf.TensorArray(self.dtype, size=count)
+        losses = tf.TensorArray(self.dtype, size=tf.shape(inputs)[0], element_shape=[])
         outputs = tf.zeros_like(targets[0])
         for k in tf.range(count):
             seed = tf.stack([tf.constant(self.noise_key or 0, tf.int64), first_update + tf.cast(k, tf.int64)])

@@ -254,3 +254,18 @@ def test_network_without_trainable_variables_raises():
         trainer.run(max_updates=1)
     assert str(info.value) == "the network has no trainable variables; set at least one *_train flag to True"
     assert trainer.state == "idle"
+
+
+def test_uneven_calls_match_split_runs():
+    task = make_task()
+    weights = []
+    for runs in ([6], [3, 3]):
+        network = make_network(task)
+        trainer = Trainer(network, task, TrainingConfig(updates_per_call=4, seed=7))
+        for count in runs:
+            trainer.run(max_updates=count)
+        assert trainer.updates == 6
+        assert len(trainer.history.loss) == 6
+        weights.append(network.get_weights())
+    for name, value in weights[0].items():
+        assert np.array_equal(weights[1][name], value), name
