@@ -124,7 +124,9 @@ def main() -> None:
     one_worker_rate, two_worker_rate = median(1, "runs_per_s"), median(2, "runs_per_s")
     result = {
         "benchmark": "sweep_scaling",
-        "runs_completed": sum(int(pool["finished"]) for pools in measured.values() for pool in pools),
+        "runs_completed": sum(
+            int(pool_result["finished"]) for results in measured.values() for pool_result in results
+        ),
         "scaling_2_workers": round(two_worker_rate / one_worker_rate, 3),
         "runs_per_s_1_worker": round(one_worker_rate, 4),
         "runs_per_s_2_workers": round(two_worker_rate, 4),

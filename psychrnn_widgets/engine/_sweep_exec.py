@@ -1,4 +1,4 @@
-"""Where sweep runs execute: the local process pool, Dask or any executor; progress updates."""
+"""Execution of sweep runs (local process pool, Dask or any executor) and progress updates."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from psychrnn_widgets.engine._sweep_run import STARTED_FILE, configure_worker
 from psychrnn_widgets.engine._sweep_spec import RunSpec
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["UPDATE_KINDS", "SweepUpdate", "Reporter", "check_executor", "collect", "resolve_executor"]
+__all__ = [
+    "UPDATE_KINDS",
+    "Reporter",
+    "SweepUpdate",
+    "check_executor",
+    "collect",
+    "resolve_executor",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +32,18 @@ UPDATE_KINDS = ("started", "running", "finished", "failed", "skipped", "done")
 
 @dataclass(frozen=True)
 class SweepUpdate:
-    """A change in a sweep's progress, sent to the ``progress`` callback of :func:`sweep`.
+    """Progress change of a sweep, sent to the ``progress`` callback of ``sweep``.
 
-    ``kind`` is ``"started"`` (once, before any run; ``run_id`` is None), ``"running"`` (a
-    worker began the run), ``"finished"``, ``"failed"`` (also for a failure read back from an
-    earlier sweep when ``retry_failed`` is False), ``"skipped"`` (finished in an earlier sweep)
-    or ``"done"`` (once, at the end). ``total`` is the number of runs in the sweep.
+    ``kind`` is one of:
+
+    - ``"started"``: once, before any run (``run_id`` is None);
+    - ``"running"``: a worker began the run;
+    - ``"finished"`` or ``"failed"``: the run ended (``"failed"`` also reports a failure read
+      back from an earlier sweep when ``retry_failed`` is False);
+    - ``"skipped"``: the run finished in an earlier sweep and was read back;
+    - ``"done"``: once, at the end.
+
+    ``total`` is the number of runs in the sweep.
     """
 
     kind: str
@@ -43,8 +56,11 @@ class SweepUpdate:
     def __post_init__(self) -> None:
         if self.kind not in UPDATE_KINDS:
             raise InvalidParameterError(
-                "kind", f"kind must be one of {', '.join(UPDATE_KINDS)} (got kind={self.kind!r})", self.kind
+                "kind",
+                f"kind must be one of {', '.join(UPDATE_KINDS)} (got kind={self.kind!r})",
+                self.kind,
             )
+
 
 def resolve_executor(
     executor: Any,
@@ -61,7 +77,8 @@ def resolve_executor(
         if max_runs_per_worker is not None and sys.version_info >= (3, 11):
             options["max_tasks_per_child"] = max_runs_per_worker
         # spawn, not fork: a forked child would inherit the parent's TensorFlow runtime and
-        # threads (fork is unsafe with threads), and spawn is the only start method everywhere.
+        # threads (fork is unsafe with threads), and spawn is the one start method that every
+        # platform has.
         pool = cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -83,6 +100,7 @@ def _is_dask_client(executor: Any) -> bool:
 
 
 def check_executor(executor: Any) -> None:
+    """Raise InvalidParameterError unless ``executor`` is None, a Dask client or an Executor."""
     if executor is None or _is_dask_client(executor) or isinstance(executor, cf.Executor):
         return
     raise InvalidParameterError(
@@ -92,8 +110,12 @@ def check_executor(executor: Any) -> None:
         executor,
     )
 
+
 class Reporter:
-    """Send :class:`SweepUpdate` objects to the user's callback; log its errors, never raise."""
+    """Sender of :class:`SweepUpdate` objects to the user's callback.
+
+    An error that the callback raises is logged and not raised, so the sweep goes on.
+    """
 
     def __init__(self, callback: Callable[[SweepUpdate], Any] | None, total: int) -> None:
         self.callback = callback
@@ -113,7 +135,9 @@ class Reporter:
         try:
             self.callback(update)
         except Exception:  # noqa: BLE001 - a broken progress display must not stop the sweep
-            logger.exception("sweep progress callback %r raised on a %r update", self.callback, kind)
+            logger.exception(
+                "sweep progress callback %r raised on a %r update", self.callback, kind
+            )
 
 
 def _error_row(run: RunSpec, error: BaseException) -> dict[str, Any]:

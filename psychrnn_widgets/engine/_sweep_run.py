@@ -47,7 +47,9 @@ EVAL_SEED = 20_240_601
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` as JSON through a temporary file and a rename, so readers never see half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             json.dump(data, stream, indent=1, allow_nan=True)
@@ -142,7 +144,12 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
     config = TrainingConfig.from_dict({**spec["training"], "seed": seed})
     trainer = Trainer(network, task, config, jit_compile=bool(spec["jit_compile"]))
     failures: list[str] = []
-    trainer.add_callback(lambda event: failures.append(event.message) if event.kind == "failed" else None)
+
+    def keep_failure(event: Any) -> None:
+        if event.kind == "failed":
+            failures.append(event.message)
+
+    trainer.add_callback(keep_failure)
     trainer.run()
 
     history = trainer.history
@@ -151,7 +158,9 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
     row["final_loss"] = _finite_or_none(history.loss[-1] if history.loss else None)
     row["updates_to_criterion"] = _updates_to_criterion(history, config.performance_cutoff)
 
-    eval_task = task if spec["eval_trials"] is None else task.replace(N_batch=int(spec["eval_trials"]))
+    eval_task = task
+    if spec["eval_trials"] is not None:
+        eval_task = task.replace(N_batch=int(spec["eval_trials"]))
     batch = eval_task.generate_batch(np.random.default_rng(EVAL_SEED))
     outputs, _ = network.run(batch.inputs, seed=EVAL_SEED)
     row["accuracy"] = float(eval_task.accuracy(outputs, batch))
@@ -176,15 +185,17 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
     """Run one sweep point and return its result row.
 
     Errors while building, training, evaluating or saving are caught and recorded in the row
-    (only an ``out_dir`` that cannot be written raises). The row and the spec are written to ``<out_dir>/<run_id>/metrics.json`` after the network
-    file, so a metrics file with status ``"finished"`` marks a complete run.
+    (only an ``out_dir`` that cannot be written raises). The row and the spec are written to
+    ``<out_dir>/<run_id>/metrics.json`` after the network file, so a metrics file with status
+    ``"finished"`` marks a complete run.
     """
     run_dir = Path(out_dir) / spec["run_id"]
     started = time.time()
     clock = time.perf_counter()
     cpu_clock = time.process_time()
     host = socket.gethostname()
-    write_json_atomic(run_dir / STARTED_FILE, {"started": started, "host": host, "pid": os.getpid()})
+    marker = {"started": started, "host": host, "pid": os.getpid()}
+    write_json_atomic(run_dir / STARTED_FILE, marker)
     row: dict[str, Any] = {
         "run_id": spec["run_id"],
         "seed": int(spec["seed"]),

@@ -36,7 +36,9 @@ _SEED_NAMES = ("network.seed", "training.seed")
 def _close_match_hint(name: str, known: Iterable[str]) -> str:
     known = sorted(set(known))
     # difflib misses short prefixes ("dale" for "dale_ratio"), which are common typos here.
-    close = difflib.get_close_matches(name, known, n=1) or [k for k in known if name and k.startswith(name)]
+    close = difflib.get_close_matches(name, known, n=1)
+    if not close:
+        close = [candidate for candidate in known if name and candidate.startswith(name)]
     return f"; did you mean {' or '.join(repr(k) for k in close[:3])}?" if close else ""
 
 
@@ -142,7 +144,8 @@ class SweepBase:
         ):
             raise InvalidParameterError(
                 "eval_trials",
-                f"eval_trials must be an integer of at least 1 or None (got eval_trials={trials!r})",
+                "eval_trials must be an integer of at least 1 or None "
+                f"(got eval_trials={trials!r})",
                 trials,
             )
         _check_section_names("task", self.task_values, _task_param_names(self.task))
@@ -274,7 +277,9 @@ def check_seeds(seeds: Any) -> list[int]:
             )
         checked.append(int(seed))
     if not checked:
-        raise InvalidParameterError("seeds", "seeds must contain at least one seed (got none)", seeds)
+        raise InvalidParameterError(
+            "seeds", "seeds must contain at least one seed (got none)", seeds
+        )
     return checked
 
 
@@ -288,7 +293,9 @@ def _grid_values(name: str, values: Any) -> list[Any]:
         )
     values = [json_safe(value) for value in values]
     if not values:
-        raise InvalidParameterError(name, f"grid[{name!r}] must contain at least one value (got none)", values)
+        raise InvalidParameterError(
+            name, f"grid[{name!r}] must contain at least one value (got none)", values
+        )
     return values
 
 
@@ -328,7 +335,8 @@ def expand_runs(base: SweepBase, grid: Mapping[str, Sequence[Any]], seeds: Any) 
     all_task_names = set().union(*task_names_by_task.values())
     sections = {name: _resolve_name(name, all_task_names) for name in values}
 
-    training_keys = set(base.training) | {key for section, key in sections.values() if section == "training"}
+    swept_training = {key for section, key in sections.values() if section == "training"}
+    training_keys = set(base.training) | swept_training
     if not training_keys & {"max_updates", "max_trials"}:
         raise InvalidParameterError(
             "training",

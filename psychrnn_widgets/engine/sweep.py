@@ -68,7 +68,9 @@ def _as_base(base: SweepBase | Mapping[str, Any]) -> SweepBase:
     if isinstance(base, Mapping):
         return SweepBase.from_dict(base)
     raise InvalidParameterError(
-        "base", f"base must be a SweepBase or a dict of its fields (got {type(base).__name__})", base
+        "base",
+        f"base must be a SweepBase or a dict of its fields (got {type(base).__name__})",
+        base,
     )
 
 
@@ -86,8 +88,9 @@ def _finished_row(run: RunSpec, out_dir: Path, retry_failed: bool) -> dict[str, 
     metrics = read_json(out_dir / run.run_id / METRICS_FILE)
     if metrics is None:
         return None
-    finished = metrics.get("status") == "finished" and (out_dir / run.run_id / NETWORK_FILE).exists()
-    if finished or (metrics.get("status") == "failed" and not retry_failed):
+    status = metrics.get("status")
+    finished = status == "finished" and (out_dir / run.run_id / NETWORK_FILE).exists()
+    if finished or (status == "failed" and not retry_failed):
         return {column: metrics.get(column) for column in RESULT_COLUMNS if column != "resumed"}
     return None
 
@@ -181,13 +184,23 @@ def sweep(
         _check_count("tf_threads", tf_threads, allow_none=False)
     if not isinstance(retry_failed, bool):
         raise InvalidParameterError(
-            "retry_failed", f"retry_failed must be True or False (got {retry_failed!r})", retry_failed
+            "retry_failed",
+            f"retry_failed must be True or False (got {retry_failed!r})",
+            retry_failed,
         )
     if progress is not None and not callable(progress):
-        raise InvalidParameterError("progress", f"progress must be callable or None (got {progress!r})", progress)
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, numbers.Real) or not poll_interval > 0:
         raise InvalidParameterError(
-            "poll_interval", f"poll_interval must be a number of seconds above 0 (got {poll_interval!r} s)", poll_interval
+            "progress", f"progress must be callable or None (got {progress!r})", progress
+        )
+    if (
+        isinstance(poll_interval, bool)
+        or not isinstance(poll_interval, numbers.Real)
+        or not poll_interval > 0
+    ):
+        raise InvalidParameterError(
+            "poll_interval",
+            f"poll_interval must be a number of seconds above 0 (got {poll_interval!r} s)",
+            poll_interval,
         )
     check_executor(executor)
     try:
@@ -218,8 +231,15 @@ def sweep(
             pending.append(run)
         else:
             rows[run.run_id] = {**row, "resumed": True}
-            reporter.send("skipped" if row["status"] == "finished" else "failed", run, row.get("error"))
-    logger.info("sweep of %d runs: %d to train, %d read back from %s", len(runs), len(pending), len(runs) - len(pending), out)
+            kind = "skipped" if row["status"] == "finished" else "failed"
+            reporter.send(kind, run, row.get("error"))
+    logger.info(
+        "sweep of %d runs: %d to train, %d read back from %s",
+        len(runs),
+        len(pending),
+        len(runs) - len(pending),
+        out,
+    )
 
     if pending:
         pool, owned = resolve_executor(
@@ -253,7 +273,8 @@ def _table(runs: list[RunSpec], rows: dict[str, dict[str, Any]], pd: Any) -> Any
             record[column] = row.get(column, False if column == "resumed" else None)
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=[*names, *RESULT_COLUMNS])
-    for column in ("final_loss", "accuracy", "updates_to_criterion", "wall_time_s", "cpu_time_s", "updates", "trials"):
+    numeric = ("final_loss", "accuracy", "updates_to_criterion", "wall_time_s", "cpu_time_s")
+    for column in (*numeric, "updates", "trials"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["resumed"] = frame["resumed"].astype(bool)
     return frame

@@ -86,7 +86,8 @@ class SweepProgress(widgets.VBox):
             elif kind == "failed":
                 self._running_ids.discard(update.run_id)
                 self.failed += 1
-                self.errors = [*self.errors, f"{_describe(update.settings, update.seed)}: {update.error}"]
+                line = f"{_describe(update.settings, update.seed)}: {update.error}"
+                self.errors = [*self.errors, line]
             elif kind == "done":
                 self._running_ids = set()
                 self.state = "done"
@@ -105,7 +106,8 @@ class SweepProgress(widgets.VBox):
         if self.skipped:
             counts += f" ({self.skipped} read back from an earlier sweep)"
         self.label.value = html.escape(counts)
-        listed = "".join(f"<li>{html.escape(line)}</li>" for line in self.errors[:_MAX_LISTED_ERRORS])
+        shown = self.errors[:_MAX_LISTED_ERRORS]
+        listed = "".join(f"<li>{html.escape(line)}</li>" for line in shown)
         more = len(self.errors) - _MAX_LISTED_ERRORS
         if more > 0:
             listed += f"<li>and {more} more</li>"
