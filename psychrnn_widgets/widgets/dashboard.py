@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import ipywidgets as widgets
@@ -92,8 +93,10 @@ class Dashboard(FileActions, widgets.VBox):
         self.live = LiveView(self.controls, self.curriculum_editor, self.status, trace_interval)
         self.updater = ThrottledUpdater(refresh_interval, on_error=self.status.error)
         self.updater.add_job(self._refresh)
-        self.network: Any = None
+        self._network: Any = None
         self.trainer: Trainer | None = None
+        self._rebuild_due = ""
+        self._rebuild_timer: threading.Timer | None = None
         self._trainer_stale = False
         self._pending_rebuild = False
         self._adopt_network(built if built is not None else build_network(config))
@@ -160,6 +163,8 @@ class Dashboard(FileActions, widgets.VBox):
 
     def close(self) -> None:
         """Stop training and the updater thread, then close the widgets."""
+        if self._rebuild_timer is not None:
+            self._rebuild_timer.cancel()
         self._end_training()
         self.updater.stop()
         super().close()
@@ -169,6 +174,29 @@ class Dashboard(FileActions, widgets.VBox):
         return self.updater.tick()
 
     # Network and trainer life cycle
+
+    @property
+    def network(self) -> Any:
+        """The network being trained; a settings change still waiting is applied first."""
+        # The updater's lock is the one lock for network changes: a rebuild in the timer thread
+        # holds it, so this waits for that network instead of returning the old one.
+        with self.updater.lock:
+            if self._rebuild_due:
+                self._apply_rebuild()
+            return self._network
+
+    def _apply_rebuild(self) -> None:
+        with self.updater.lock:
+            what, self._rebuild_due = self._rebuild_due, ""
+            if not what:
+                return
+            self._adopt_network(build_network(self._network_config()))
+        self.status.show(f"{what} changed: network rebuilt.")
+        self.updater.tick()
+
+    @guarded("Rebuild")
+    def _rebuild_later(self) -> None:
+        self._apply_rebuild()
 
     def _trainer_state(self) -> str:
         return self.trainer.state if self.trainer is not None else "idle"
@@ -194,7 +222,8 @@ class Dashboard(FileActions, widgets.VBox):
         # Call with the updater lock held (or before the updater runs).
         if self.trainer is not None:
             self.trainer.remove_callback(self.live.on_event)
-        self.network = network
+        self._network = network
+        self._rebuild_due = ""
         self.trainer = None
         self._pending_rebuild = False
         self.live.network = network
@@ -246,10 +275,17 @@ class Dashboard(FileActions, widgets.VBox):
                 self._pending_rebuild = True
                 self.status.show(f"{what} changed: press Reset to rebuild the network with it.")
                 return
+            # Rebuilding takes up to a second at N_rec=100, so a burst of clicks in the mask
+            # editor is collected: the rebuild runs 0.4 s after the last change, or as soon as
+            # the network is needed (Train, Step, Save, or reading `network`).
             with self.updater.lock:
-                self._adopt_network(build_network(self._network_config()))
-            self.status.show(f"{what} changed: network rebuilt.")
-            self.updater.tick()
+                self._rebuild_due = what
+                if self._rebuild_timer is not None:
+                    self._rebuild_timer.cancel()
+                self._rebuild_timer = threading.Timer(0.4, self._rebuild_later)
+                self._rebuild_timer.daemon = True
+                self._rebuild_timer.start()
+            self.status.show(f"{what} changed: rebuilding the network…", "busy")
             return
         self._trainer_stale = True
         if self._trainer_state() in _ACTIVE:

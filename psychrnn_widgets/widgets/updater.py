@@ -61,7 +61,8 @@ class ThrottledUpdater:
         self.interval = interval
         self.on_error = on_error
         self._jobs: list[Callable[[], bool]] = []
-        self._tick_lock = threading.Lock()
+        # Re-entrant, because owners hold it around changes that end with a tick of their own.
+        self._tick_lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._logged: set[str] = set()
@@ -77,7 +78,7 @@ class ThrottledUpdater:
         self._jobs.append(job)
 
     @property
-    def lock(self) -> threading.Lock:
+    def lock(self) -> threading.RLock:
         """Lock held during a tick; hold it to change what the jobs read."""
         return self._tick_lock
 

@@ -262,3 +262,31 @@ def test_gated_models_train_from_dashboard(make_dashboard, model, title):
     click(dashboard, "Train")
     assert wait_until(lambda: dashboard.trainer.state == "finished", 60)
     assert wait_until(lambda: dashboard.live.loss_chart.points == 3, 2)
+
+
+def test_mask_clicks_are_batched_into_one_rebuild(make_dashboard):
+    dashboard = make_dashboard(N_rec=30)
+    before = dashboard._network
+    started = time.perf_counter()
+    for column in range(10):
+        grid_click(dashboard.mask_editor, 0, column)
+    assert time.perf_counter() - started < 0.5
+    assert dashboard.status.message == "Connectivity changed: rebuilding the network…"
+    assert wait_until(lambda: dashboard.status.message == "Connectivity changed: network rebuilt.", 10)
+    rebuilt = dashboard._network
+    assert rebuilt is not before
+    assert rebuilt.config.rec_connectivity[0, :10].sum() == 0.0
+    assert rebuilt.config.rec_connectivity.sum() == 890.0
+    assert wait_until(lambda: float(np.abs(dashboard.live.weights.mark.color[0, :10]).sum()) == 0.0, 5)
+
+
+def test_train_right_after_mask_click(make_dashboard):
+    dashboard = make_dashboard(N_rec=6)
+    dashboard.controls.max_updates = 2
+    grid_click(dashboard.mask_editor, 2, 3)
+    click(dashboard, "Train")
+    assert wait_until(lambda: dashboard.trainer is not None, 5)
+    assert wait_until(lambda: dashboard.trainer.state == "finished", 60)
+    assert dashboard.trainer.network is dashboard.network
+    assert dashboard.network.config.rec_connectivity[2, 3] == 0.0
+    assert dashboard.network.effective_weights()["W_rec"][2, 3] == 0.0
