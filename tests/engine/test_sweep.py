@@ -319,3 +319,28 @@ def test_dask_matches_local(local_sweep, tmp_path):
     assert table["final_loss"].tolist()[:2] == local_table["final_loss"].tolist()[:2]
     assert table["accuracy"].tolist()[:2] == local_table["accuracy"].tolist()[:2]
     assert not math.isnan(table["final_loss"][0])
+
+
+@pytest.mark.slow
+def test_diverging_run_fails(tmp_path):
+    from psychrnn_widgets.engine._sweep_run import run_one
+
+    # A linear network with spectral radius 50 overflows within 30 steps, so the first loss is
+    # inf: the trainer rolls back and ends in state "failed" without raising.
+    base = SweepBase.from_dict(
+        {
+            **BASE,
+            "network": {"N_rec": 8, "transfer_function": "linear", "spec_rad": 50.0},
+            "training": {"max_updates": 4, "clip": None},
+        }
+    )
+    (spec,) = expand_runs(base, {}, [0])
+    row = run_one(spec.to_dict(), str(tmp_path), tf_threads=None)
+    assert row["status"] == "failed"
+    assert row["error"].startswith("the loss became inf at update 1")
+    assert row["updates"] == 0
+    assert row["final_loss"] is None
+    assert Path(row["path"]).exists()
+    metrics = json.loads((tmp_path / spec.run_id / "metrics.json").read_text())
+    assert metrics["status"] == "failed"
+    assert metrics["traceback"] is None
