@@ -65,7 +65,7 @@ class BatchSource:
         """Return the batches of updates ``first_update .. first_update + count - 1``.
 
         Fewer than ``size`` batches are padded to ``size`` by repeating the last one, so every
-        compiled call sees the same shape.
+        compiled call gets the same shape.
         """
         key = (stage, first_update, count)
         result = None

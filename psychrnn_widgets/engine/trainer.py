@@ -92,6 +92,7 @@ class Trainer:
         self._steps_left = 0
         self._thread: threading.Thread | None = None
         self._optimizer: Any = None
+        self._default_optimizer = False
         self._compiled: Any = None
         self._compiled_key: tuple | None = None
         self._last_loss: float | None = None
@@ -291,7 +292,7 @@ class Trainer:
             self._optimizer = config.optimizer
             self._default_optimizer = False
             return self._optimizer
-        if self._optimizer is None or not getattr(self, "_default_optimizer", False):
+        if self._optimizer is None or not self._default_optimizer:
             import keras
 
             # PsychRNN's Adam: beta_1 0.9, beta_2 0.999, epsilon 1e-8 (Keras defaults to 1e-7).

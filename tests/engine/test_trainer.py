@@ -71,7 +71,7 @@ def test_fixed_weights_bit_identical(make_optimizer):
     trainer = Trainer(network, task, config, jit_compile=False)
     trainer.run()
     # A second run with a smaller frozen set leaves non-zero Adam moments on entries that are
-    # frozen again in the third run; they must still not move.
+    # frozen again in the third run. Those entries must still not move.
     trainer.config = config.replace(
         fixed_weights={"W_rec": np.zeros((N_REC, N_REC)), "W_in": fixed_in}, max_updates=5
     )
@@ -189,7 +189,7 @@ def test_nan_loss_restores_last_finite_weights():
     trainer.add_callback(events.append)
     trainer.run()
 
-    # Losses 1..6 are finite; loss 7 is measured on the weights after 6 updates and is NaN, so
+    # Losses 1..6 are finite. Loss 7 is measured on the weights after 6 updates and is NaN, so
     # the last finite loss (update 6) was measured on the weights after 5 updates.
     assert trainer.state == "failed"
     assert events[-1].kind == "failed"
