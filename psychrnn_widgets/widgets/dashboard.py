@@ -275,9 +275,9 @@ class Dashboard(FileActions, widgets.VBox):
                 self._pending_rebuild = True
                 self.status.show(f"{what} changed: press Reset to rebuild the network with it.")
                 return
-            # Rebuilding takes up to a second at N_rec=100, so a burst of clicks in the mask
-            # editor is collected: the rebuild runs 0.4 s after the last change, or as soon as
-            # the network is needed (Train, Step, Save, or reading `network`).
+            # Rebuilding took about a second at N_rec=100 on a 2-core machine, so a burst of
+            # clicks in the mask editor is collected: the rebuild runs 0.4 s after the last
+            # change, or as soon as the network is needed (Train, Step, Save, reading `network`).
             with self.updater.lock:
                 self._rebuild_due = what
                 if self._rebuild_timer is not None:

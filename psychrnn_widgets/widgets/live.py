@@ -198,6 +198,9 @@ class LiveView:
         network, batch, task = self.network, self.heldout, self.heldout_task
         if network is None or batch is None:
             return
+        if batch.inputs.shape[-1] != network.config.N_in:
+            # The task changed size and the old network waits for Reset; nothing fits to draw.
+            return
         outputs, _ = network.run(batch.inputs, seed=0)
         self.traces.update(batch, outputs)
         recurrent = recurrent_matrix(network.effective_weights(), network.config.N_in)

@@ -290,3 +290,25 @@ def test_train_right_after_mask_click(make_dashboard):
     assert dashboard.trainer.network is dashboard.network
     assert dashboard.network.config.rec_connectivity[2, 3] == 0.0
     assert dashboard.network.effective_weights()["W_rec"][2, 3] == 0.0
+
+
+def test_task_switch_after_training(make_dashboard):
+    dashboard = make_dashboard(N_rec=6)
+    dashboard.controls.max_updates = 2
+    click(dashboard, "Train")
+    assert wait_until(lambda: dashboard.trainer.state == "finished", 60)
+    trained = dashboard.network
+    dashboard.task_form.selector.value = "flip_flop"
+    assert dashboard.task_form.task.name == "flip_flop"
+    assert dashboard.network is trained
+    assert dashboard.status.message == "Task size changed: press Reset to rebuild the network with it."
+    dashboard.refresh()
+    assert dashboard.status.level == "info"
+    click(dashboard, "Reset")
+    assert (dashboard.network.config.N_in, dashboard.network.config.N_out) == (3, 3)
+    assert dashboard.mask_editor.masks["W_in"].shape == (6, 3)
+    assert dashboard.live.psychometric.available is False
+    dashboard.task_form.set_value("N_batch", 8)
+    click(dashboard, "Train")
+    assert wait_until(lambda: dashboard.trainer.state == "finished", 60)
+    assert dashboard.trainer.trials == 16
