@@ -50,7 +50,9 @@ class Dashboard(FileActions, widgets.VBox):
     refresh_interval
         Seconds between chart refreshes (default 0.2, five per second).
     trace_interval
-        Seconds between runs of the network on the held-out batch during training.
+        Seconds between runs of the network on the held-out batch during training (default 2).
+        Each run took about 50 ms for 64 trials of 200 steps at N_rec=50 on 2 busy cores, time
+        that the training thread loses.
     heldout_trials
         Trials in the held-out batch (fixed seed) used for traces and the psychometric curve.
 
@@ -64,7 +66,7 @@ class Dashboard(FileActions, widgets.VBox):
     state = traitlets.Unicode("idle", help="Trainer state, as shown by the buttons.")
 
     def __init__(self, task: Task | None = None, network: Any = None, *, max_updates: int = 500,
-                 refresh_interval: float = 0.2, trace_interval: float = 1.0,
+                 refresh_interval: float = 0.2, trace_interval: float = 2.0,
                  heldout_trials: int = 64) -> None:
         super().__init__()
         self.add_class("prw-dashboard")

@@ -50,7 +50,7 @@ class LiveView:
     """
 
     def __init__(self, controls: TrainingControls, curriculum: CurriculumEditor,
-                 status: StatusLine, trace_interval: float = 1.0) -> None:
+                 status: StatusLine, trace_interval: float = 2.0) -> None:
         self.controls = controls
         self.curriculum = curriculum
         self.status = status
