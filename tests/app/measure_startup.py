@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python tests/app/measure_startup.py [--notebook PATH] [--selector CSS] [--visits N]
 
 For each mode it starts ``psychrnn-widgets`` on a free 127.0.0.1 port, times until the server
-answers, then opens the page in Chromium ``--visits`` times (one page after another, each closed
+responds, then opens the page in Chromium ``--visits`` times (one page after another, each closed
 before the next) and times page open to the first element matching ``--selector``.
 """
 

@@ -20,7 +20,7 @@ from voila_server import free_port, isolated_environment, stop_server, wait_unti
 
 ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"
-# Files a Binder build sees: the repository without virtual environments or caches.
+# The files a Binder build copies: the repository without virtual environments or caches.
 COPIED = ["pyproject.toml", "README.md", "psychrnn_widgets", "notebooks", "binder"]
 EXECUTED = ["notebooks/dashboard.ipynb", "notebooks/01_quickstart.ipynb"]
 
