@@ -141,6 +141,8 @@ def test_events_in_order():
     assert [e.accuracy is None for e in progress] == [True, False, True, False]
     assert progress[3].accuracy == trainer.history.accuracy[3]
     assert all(e.loss == trainer.history.loss[e.update - 1] for e in progress)
+    assert all(e.trials_per_s > 0 for e in progress)
+    assert all(e.stage is None for e in events)
     assert events[-1].message == "reached max_updates (4 updates)"
     assert trainer.state == "finished"
 
