@@ -264,8 +264,11 @@ class Dashboard(FileActions, widgets.VBox):
         return self.trainer
 
     def _sync_state(self) -> None:
-        self.state = self._trainer_state()
-        self.controls.state = self.state
+        # Under the updater's lock, so that a state read here cannot overwrite a newer one that
+        # a tick in the updater thread wrote in between.
+        with self.updater.lock:
+            self.state = self._trainer_state()
+            self.controls.state = self.state
 
     def _settings_changed(self, what: str, rebuild: bool) -> None:
         """React to a settings change: rebuild or mark the trainer stale, or ask for Reset."""

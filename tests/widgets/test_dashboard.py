@@ -75,7 +75,7 @@ def test_train_pause_step_resume_stop(make_dashboard):
     assert time.monotonic() - started < 0.5
     assert wait_until(lambda: dashboard.controls.state == "stopped", 1)
     assert dashboard.controls.enabled == {"Train", "Step", "Reset"}
-    assert dashboard.state == "stopped"
+    assert wait_until(lambda: dashboard.state == "stopped", 1)
     assert wait_until(lambda: dashboard.status.message == "Training stopped.", 1)
 
 
