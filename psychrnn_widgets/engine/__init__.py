@@ -24,6 +24,9 @@ _EXPORTS = {
     "Simulator": "simulator",
     "save_network": "io",
     "load_network": "io",
+    "sweep": "sweep",
+    "SweepBase": "sweep",
+    "SweepUpdate": "sweep",
 }
 
 __all__ = sorted(_EXPORTS)
