@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds of every run")
     parser.add_argument("--models", default="rate,lstm,gru", help="comma-separated: rate, lstm, gru")
     parser.add_argument("--updates-per-call", type=int, default=10, help="TrainingConfig.updates_per_call")
-    parser.add_argument("--jit", choices=("auto", "on", "off"), default="auto",
-                        help="XLA compilation: the Trainer's default (auto), always or never")
+    parser.add_argument("--jit", choices=("on", "off"), default="on",
+                        help="XLA compilation of the update (the Trainer's default is on)")
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     updates = options.updates or (100 if options.quick else 1000)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[model]["psychrnn"].append(reference)
                 print(f"round {round_index + 1} psychrnn {model}: {json.dumps(reference)}", file=sys.stderr, flush=True)
             ours = run_ours({**common, "model": model, "updates_per_call": options.updates_per_call,
-                             "jit_compile": {"auto": None, "on": True, "off": False}[options.jit]})
+                             "jit_compile": options.jit == "on"})
             results[model]["ours"].append(ours)
             print(f"round {round_index + 1} ours {model}: {json.dumps(ours)}", file=sys.stderr, flush=True)
 

@@ -35,11 +35,11 @@ class Trainer:
         :class:`~psychrnn_widgets.engine.Curriculum`.
     config : TrainingConfig or None
         Training settings; None uses the defaults. It may be replaced between runs.
-    jit_compile : bool or None
-        Compile the update with XLA. None (the default) compiles the rate RNN, whose updates
-        ran about 2 to 3 times faster with XLA on a 2-core CPU, and not the LSTM or GRU,
-        whose updates ran about 2 times slower with it (``docs/benchmarks.md``). XLA adds
-        a few seconds of compilation before the first update.
+    jit_compile : bool, default True
+        Compile the update with XLA. With their hand-written backward passes, the rate RNN,
+        LSTM and GRU trained about 1.2 to 3 times faster with XLA on a 2-core CPU
+        (``docs/benchmarks.md``), but XLA adds a few seconds of compilation before the first
+        update and about 260 MB to the peak memory.
 
     Notes
     -----
@@ -56,7 +56,7 @@ class Trainer:
         task_or_curriculum: Any,
         config: TrainingConfig | None = None,
         *,
-        jit_compile: bool | None = None,
+        jit_compile: bool = True,
     ) -> None:
         self.network = network
         if isinstance(task_or_curriculum, Curriculum):
@@ -73,8 +73,6 @@ class Trainer:
             raise InvalidParameterError(
                 "config", f"config must be a TrainingConfig (got {type(config).__name__})", config
             )
-        if jit_compile is None:
-            jit_compile = getattr(network.config, "model", "rate") == "rate"
         self.jit_compile = bool(jit_compile)
         seed = self.config.seed
         self.seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)

@@ -271,3 +271,22 @@ def test_uneven_calls_match_split_runs():
         weights.append(network.get_weights())
     for name, value in weights[0].items():
         assert np.array_equal(weights[1][name], value), name
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru"])
+def test_gated_networks_train_with_frozen_entries(model):
+    task = make_task()
+    network = make_network(task, model=model)
+    name = max(network.variables, key=lambda n: network.variables[n].shape.num_elements())
+    variable = network.variables[name]
+    frozen = np.zeros(variable.shape)
+    frozen.flat[::3] = 1.0
+    before = network.get_weights()
+    trainer = Trainer(network, task, TrainingConfig(learning_rate=0.05, fixed_weights={name: frozen}, max_updates=4, seed=0))
+    trainer.run()
+    after = network.get_weights()
+
+    assert trainer.state == "finished"
+    assert np.all(np.isfinite(trainer.history.loss))
+    assert np.array_equal(after[name][frozen == 1], before[name][frozen == 1])
+    assert not np.array_equal(after[name][frozen == 0], before[name][frozen == 0])
