@@ -27,6 +27,7 @@ from psychrnn_widgets.compat.backend.initializations import (
 )
 from psychrnn_widgets.compat.backend.loss_functions import LossFunction
 from psychrnn_widgets.compat.backend.regularizations import Regularizer
+from psychrnn_widgets.engine._checks import check_positive_int, check_real
 from psychrnn_widgets.engine.config import NetworkConfig
 from psychrnn_widgets.engine.network import build_network
 from psychrnn_widgets.errors import ShapeMismatchError
@@ -90,6 +91,7 @@ class RNN(abc.ABC):
         for key in REQUIRED_KEYS:
             if key not in params:
                 raise KeyError(f"params has no '{key}': you must pass '{key}' to RNN")
+        _check_sizes(params)
         self.name = params["name"]
         self.N_in = params["N_in"]
         self.N_rec = params["N_rec"]
@@ -385,3 +387,15 @@ class RNN(abc.ABC):
     def train_curric(self, train_params: dict[str, Any]) -> tuple[list[float], float, float]:
         """Train with ``train_params['curriculum']``, which is required."""
         return _training.train_curriculum(self, train_params)
+
+
+def _check_sizes(params: dict[str, Any]) -> None:
+    """Raise InvalidParameterError for a size or time step that no network can have.
+
+    Without this, N_rec=0 failed deep in the initializer with a NumPy error.
+    """
+    for key in ("N_in", "N_rec", "N_out", "N_steps", "N_batch"):
+        check_positive_int(key, params[key])
+    check_real("dt", params["dt"], unit="ms", positive=True)
+    if np.ndim(params["tau"]) == 0:
+        check_real("tau", params["tau"], unit="ms", positive=True)

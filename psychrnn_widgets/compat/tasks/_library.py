@@ -25,6 +25,10 @@ class VectorisedTask(Task):
 
     __slots__ = ()
 
+    def check_settings(self) -> None:
+        """Raise InvalidParameterError now if the settings break a rule of the library task."""
+        self.library_task()
+
     def library_task(self) -> LibraryTask:
         """Return the library task with this task's current settings."""
         raise NotImplementedError

@@ -72,6 +72,7 @@ class DelayedDiscrimination(VectorisedTask):
         self.decision_options = [">", "<"]
         self.lo = 0.2
         self.hi = 1.0
+        self.check_settings()
 
     def library_task(self) -> LibraryDelayed:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""

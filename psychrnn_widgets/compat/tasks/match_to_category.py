@@ -36,6 +36,7 @@ class MatchToCategory(VectorisedTask):
         self, dt: float, tau: float, T: float, N_batch: int, N_in: int = 16, N_out: int = 2
     ) -> None:
         super().__init__(N_in, N_out, dt, tau, T, N_batch)
+        self.check_settings()
 
     def library_task(self) -> LibraryCategory:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""

@@ -49,6 +49,7 @@ class PerceptualDiscrimination(VectorisedTask):
         self.direction = direction
         self.lo = 0.2
         self.hi = 1.0
+        self.check_settings()
 
     def library_task(self) -> LibraryDiscrimination:
         """Return the library task with these settings in ``psychrnn_compat`` mode."""

@@ -14,7 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from psychrnn_widgets.engine._checks import check_positive_int
+from psychrnn_widgets.tasks.base import BASE_PARAMS
+
 __all__ = ["Task"]
+
+_BASE_SPECS = {param.name: param for param in BASE_PARAMS}
 
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -25,7 +30,7 @@ class Task(abc.ABC):
     Parameters
     ----------
     N_in, N_out : int
-        Numbers of input and output channels.
+        Numbers of input and output channels (each > 0).
     dt : float
         Time step in ms.
     tau : float
@@ -34,6 +39,11 @@ class Task(abc.ABC):
         Trial length in ms; ``N_steps = ceil(T / dt)``.
     N_batch : int
         Trials per batch.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a size is not a positive integer, or dt, tau or T is not a positive finite number.
 
     Notes
     -----
@@ -48,6 +58,12 @@ class Task(abc.ABC):
     def __init__(
         self, N_in: int, N_out: int, dt: float, tau: float, T: float, N_batch: int
     ) -> None:
+        # PsychRNN checks nothing, so dt=0 failed later as a ZeroDivisionError. The values are
+        # checked with the library's rules but stored as given, as PsychRNN stores them.
+        check_positive_int("N_in", N_in)
+        check_positive_int("N_out", N_out)
+        for name, value in (("dt", dt), ("tau", tau), ("T", T), ("N_batch", N_batch)):
+            _BASE_SPECS[name].validate(value)
         self.N_batch = N_batch
         self.N_in = N_in
         self.N_out = N_out
