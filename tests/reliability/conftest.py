@@ -16,18 +16,18 @@ def make_dashboard():
     from psychrnn_widgets.tasks import PerceptualDiscrimination
     from psychrnn_widgets.widgets.dashboard import Dashboard
 
-    made = []
+    dashboards = []
 
     def make(N_rec=6, max_updates=2000, seed=3, **task_values):
         task = PerceptualDiscrimination(**{"T": 200.0, "N_batch": 8, **task_values})
         config = NetworkConfig.for_task(task, N_rec=N_rec, seed=seed)
         board = Dashboard(task, config, max_updates=max_updates, refresh_interval=0.1,
                           trace_interval=0.3, heldout_trials=16)
-        made.append(board)
+        dashboards.append(board)
         return board
 
     yield make
-    for board in made:
+    for board in dashboards:
         board.close()
 
 

@@ -150,7 +150,7 @@ def test_table_is_large_enough():
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_api_rejects_with_field_and_value(case):
+def test_api_error_names_field_and_value(case):
     with pytest.raises(InvalidParameterError) as caught:
         enter_through_api(case)
     error = caught.value
@@ -161,14 +161,14 @@ def test_api_rejects_with_field_and_value(case):
 
 
 @pytest.mark.xfail(strict=True, reason="TrainingConfig(misspelt=...) raises a bare TypeError")
-def test_unknown_training_setting_names_it():
+def test_unknown_training_setting_named():
     # NetworkConfig and tasks name a misspelt field; TrainingConfig's constructor should too.
     with pytest.raises(InvalidParameterError, match="'learnin_rate'; did you mean 'learning_rate'"):
         TrainingConfig(learnin_rate=0.1)
 
 
 @pytest.mark.xfail(strict=True, reason="check_array's non-finite message does not show the value")
-def test_non_finite_mask_message_shows_the_value():
+def test_non_finite_mask_message_value():
     with pytest.raises(InvalidParameterError) as caught:
         NetworkConfig(**NET, rec_connectivity=np.full((8, 8), NAN))
     assert "nan" in str(caught.value)
@@ -199,7 +199,7 @@ def snapshot(board) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.widget], ids=str)
-def test_widget_shows_message_and_keeps_value(dashboard, case):
+def test_widget_shows_message_keeps_value(dashboard, case):
     before = snapshot(dashboard)
     typed = case.value if case.typed is None else case.typed
     if case.widget == "curriculum":
@@ -223,7 +223,7 @@ def test_widget_shows_message_and_keeps_value(dashboard, case):
     assert dashboard.status.level != "error", dashboard.status.message
 
 
-def test_dashboard_still_trains_after_bad_input(dashboard):
+def test_dashboard_trains_after_bad_input(dashboard):
     dashboard.train()
     assert wait_until(lambda: dashboard.trainer.state == "finished", timeout=120)
     assert dashboard.trainer.updates == 5

@@ -48,7 +48,7 @@ breaks = st.one_of(st.none(), st.sampled_from(BREAKS))
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(task_values, network_values, breaks)
-def test_valid_settings_train_and_invalid_ones_raise_our_error(task_kwargs, network_kwargs, broken):
+def test_fuzzed_settings_train_or_raise(task_kwargs, network_kwargs, broken):
     if network_kwargs["model"] != "rate":
         # Dale's law and recurrent noise are rate-RNN features: valid draws leave them off.
         network_kwargs.update(dale_ratio=None, rec_noise=0.0)

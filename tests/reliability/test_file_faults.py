@@ -103,7 +103,7 @@ def test_bad_file_raises_weight_file_error(kind, tmp_path, good_file):
 @pytest.mark.parametrize(("kind", "text"), [("badjson", "{not json"), ("list", "[1, 2]")])
 @pytest.mark.xfail(strict=True, reason="load_network lets a malformed __config__ escape as "
                                        "JSONDecodeError or AttributeError")
-def test_malformed_stored_settings_give_weight_file_error(kind, text, tmp_path, good_file):
+def test_malformed_settings_raise_file_error(kind, text, tmp_path, good_file):
     path = rewritten(good_file, tmp_path / f"{kind}.npz", __config__=np.array(text))
     with pytest.raises(WeightFileError):
         load_network(path)
@@ -111,7 +111,7 @@ def test_malformed_stored_settings_give_weight_file_error(kind, text, tmp_path, 
 
 @pytest.mark.xfail(strict=True, reason="read_weight_file decompresses any entry in full, so a "
                                        "small zip bomb fills the kernel's memory")
-def test_compressed_bomb_is_rejected_before_decompressing(tmp_path):
+def test_zip_bomb_rejected_before_reading(tmp_path):
     path = tmp_path / "bomb.npz"
     entries = 100 * 2**20 // 8
     header = io.BytesIO()
@@ -157,7 +157,7 @@ def test_dashboard_load_keeps_network(kind, tmp_path, good_file, make_dashboard)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["truncated", "pickled_code"])
-def test_dashboard_upload_of_bad_file_keeps_network(kind, tmp_path, good_file, make_dashboard):
+def test_dashboard_bad_upload_keeps_network(kind, tmp_path, good_file, make_dashboard):
     board = make_dashboard(N_rec=6)
     network = board.network
     content = make_bad_file(kind, tmp_path, good_file).read_bytes()
@@ -176,7 +176,7 @@ def test_dashboard_upload_of_bad_file_keeps_network(kind, tmp_path, good_file, m
     assert not (tmp_path / "marker").exists()
 
 
-def test_interrupted_rename_keeps_the_previous_file(tmp_path, good_file, monkeypatch):
+def test_failed_rename_keeps_old_file(tmp_path, good_file, monkeypatch):
     before = good_file.read_bytes()
     other = build_network(NetworkConfig(**{**CONFIG, "seed": 2}))
 
@@ -191,7 +191,7 @@ def test_interrupted_rename_keeps_the_previous_file(tmp_path, good_file, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npz"]
 
 
-def test_interrupted_write_keeps_the_previous_file(tmp_path, good_file, monkeypatch):
+def test_failed_write_keeps_old_file(tmp_path, good_file, monkeypatch):
     before = good_file.read_bytes()
     other = build_network(NetworkConfig(**{**CONFIG, "seed": 2}))
     real_savez = np.savez

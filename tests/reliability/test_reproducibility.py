@@ -42,7 +42,7 @@ def assert_same_weights(first: dict, second: dict) -> None:
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
 
 
-def test_same_seeds_give_same_trained_weights_through_the_api():
+def test_api_same_seed_same_weights():
     first, _ = train_with_api(3, 8)
     second, _ = train_with_api(3, 8)
     other, _ = train_with_api(3, 9)
@@ -50,7 +50,7 @@ def test_same_seeds_give_same_trained_weights_through_the_api():
     assert not np.array_equal(first.get_weights()["W_rec"], other.get_weights()["W_rec"])
 
 
-def test_dashboard_starts_from_the_api_weights_of_the_same_seed(make_dashboard):
+def test_dashboard_initial_weights_match_api(make_dashboard):
     board = make_dashboard(N_rec=6, seed=3)
     api = build_network(NetworkConfig.for_task(board.task_form.task, N_rec=6, seed=3))
     assert_same_weights(board.network.get_weights(), api.get_weights())
@@ -58,13 +58,13 @@ def test_dashboard_starts_from_the_api_weights_of_the_same_seed(make_dashboard):
 
 @pytest.mark.xfail(strict=True, reason="the Dashboard's trainer draws a fresh batch seed: the "
                                        "network seed does not fix the training batches")
-def test_same_seed_gives_same_weights_through_the_dashboard(make_dashboard):
+def test_dashboard_same_seed_same_weights(make_dashboard):
     first = train_with_dashboard(make_dashboard)
     second = train_with_dashboard(make_dashboard)
     assert_same_weights(first.network.get_weights(), second.network.get_weights())
 
 
-def test_file_holds_seeds_and_versions(tmp_path):
+def test_file_keeps_seeds_and_versions(tmp_path):
     network, trainer = train_with_api(4, 12, updates=2)
     entries = read_weight_file(save_network(tmp_path / "net.npz", network, trainer))
     assert int(entries["__seed__"]) == 4
@@ -81,7 +81,7 @@ def test_file_holds_seeds_and_versions(tmp_path):
 
 @pytest.mark.xfail(strict=True, reason="save_network stores the trainer's seed only when "
                                        "TrainingConfig.seed was given, not the one it drew")
-def test_dashboard_file_holds_the_training_seed(make_dashboard, tmp_path):
+def test_dashboard_file_keeps_training_seed(make_dashboard, tmp_path):
     board = train_with_dashboard(make_dashboard, updates=2)
     board.save(tmp_path / "board.npz")
     entries = read_weight_file(tmp_path / "board.npz")

@@ -55,7 +55,7 @@ class Recorder:
         return [event for event in self.events if event.kind == kind]
 
 
-def test_diverging_learning_rate_stops_and_restores_last_finite_weights():
+def test_divergence_restores_finite_weights():
     network = small_network(transfer_function="linear")
     trainer = Trainer(network, TASK, TrainingConfig(learning_rate=1e15, clip=None, seed=1))
     recorder = Recorder(network)
@@ -74,7 +74,7 @@ def test_diverging_learning_rate_stops_and_restores_last_finite_weights():
     assert np.all(np.isfinite(trainer.history.loss))
 
 
-def test_dashboard_reports_divergence_and_keeps_finite_weights(make_dashboard):
+def test_dashboard_reports_divergence(make_dashboard):
     board = make_dashboard()
     field = board.network_panel.fields["learning_rate"]
     field.control.value = 1e15
@@ -92,7 +92,7 @@ def test_dashboard_reports_divergence_and_keeps_finite_weights(make_dashboard):
     assert board.controls.enabled == BUTTON_STATES["failed"]
 
 
-def test_failing_callback_is_reported_and_training_goes_on():
+def test_failing_callback_is_reported():
     network = small_network()
     trainer = Trainer(network, TASK, TrainingConfig(seed=1))
     recorder = Recorder(network)
@@ -112,7 +112,7 @@ def test_failing_callback_is_reported_and_training_goes_on():
 
 
 @pytest.mark.xfail(strict=True, reason="a stage metric that raises ends the run in 'failed'")
-def test_failing_metric_is_reported_and_training_goes_on():
+def test_failing_metric_is_reported():
     def broken_metric(outputs, batch, task):
         raise KeyError("no such condition")
 
@@ -127,7 +127,7 @@ def test_failing_metric_is_reported_and_training_goes_on():
     assert any("KeyError" in event.message for event in recorder.kinds("error"))
 
 
-def test_stop_during_compilation_then_train_again():
+def test_stop_while_compiling_then_train():
     network = small_network()
     trainer = Trainer(network, TASK, TrainingConfig(seed=1))
     trainer.start(max_updates=500)
@@ -145,7 +145,7 @@ def test_stop_during_compilation_then_train_again():
     assert trainer.tracing_count == 1
 
 
-def test_dashboard_stop_then_train_and_reset_while_training(make_dashboard):
+def test_dashboard_stop_train_reset(make_dashboard):
     board = make_dashboard()
     buttons = board.controls.buttons
     buttons["Train"].click()
@@ -166,7 +166,7 @@ def test_dashboard_stop_then_train_and_reset_while_training(make_dashboard):
     assert board.trainer.updates == 2
 
 
-def test_hundred_random_clicks_end_consistent(make_dashboard, caplog):
+def test_random_clicks_end_consistent(make_dashboard, caplog):
     board = make_dashboard()
     labels = ["Train", "Pause", "Step", "Stop", "Reset"]
     # Reset is drawn less often: each one makes the next Train compile a new update (seconds).
@@ -180,7 +180,8 @@ def test_hundred_random_clicks_end_consistent(make_dashboard, caplog):
     trainer_state = lambda: board.trainer.state if board.trainer is not None else "idle"  # noqa: E731
     assert wait_until(lambda: trainer_state() in ("idle", "paused", "stopped", "finished"), 120)
     state = trainer_state()
-    assert wait_until(lambda: board.controls.state == state and board.state == state, 5)
+    assert wait_until(lambda: board.controls.state == state, 5)
+    assert board.state == state
     assert board.controls.enabled == BUTTON_STATES[state]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     if board.trainer is not None:
@@ -194,7 +195,7 @@ def test_hundred_random_clicks_end_consistent(make_dashboard, caplog):
     assert board.controls.enabled == BUTTON_STATES["stopped"]
 
 
-def test_pause_and_resume_give_the_weights_of_an_uninterrupted_run():
+def test_pause_resume_same_weights():
     config = TrainingConfig(seed=11)
     straight = small_network()
     Trainer(straight, TASK, config).run(max_updates=12)

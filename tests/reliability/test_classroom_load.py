@@ -1,0 +1,126 @@
+"""Several students at once: N pages of one server each press Train (opt-in, several minutes).
+
+Run with ``PRW_CLASSROOM_TEST=1`` and optionally ``PRW_CLASSROOM_PAGES=8``. The test records the
+memory of each kernel and the seconds each page needs to reach 80 % accuracy, prints them and
+writes them to ``test-artifacts/classroom-<N>.json`` (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from browser_pages import ARTIFACTS, FIRST_RENDER_TIMEOUT_MS, INTERACTION_TIMEOUT_MS, only_loopback
+from voila_server import start_server, stop_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.environ.get("PRW_CLASSROOM_TEST"),
+                       reason="takes minutes; set PRW_CLASSROOM_TEST=1 to run it"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "dashboard.ipynb"
+PAGES = int(os.environ.get("PRW_CLASSROOM_PAGES", "4"))
+TARGET_ACCURACY = 0.8
+DEADLINE_S = 900
+
+
+def accuracy_points(page) -> list[float]:
+    """Return the accuracy values drawn in the page's accuracy chart (from pixel positions)."""
+    figure = page.locator(".prw-accuracy-chart-figure")
+    ticks = figure.evaluate(
+        """figure => Array.from(figure.querySelectorAll('g.axis g.tick'))
+            .filter(tick => tick.querySelector('line[x2]'))
+            .map(tick => [tick.textContent.trim(), tick.getAttribute('transform')])"""
+    )
+    positions = []
+    for label, transform in ticks:
+        match = re.match(r"translate\(\s*0\s*,\s*([-\d.]+)\s*\)", transform or "")
+        try:
+            value = float(label)
+        except ValueError:
+            continue
+        if match:
+            positions.append((value, float(match.group(1))))
+    if len(positions) < 2:
+        return []
+    (low, y_low), (high, y_high) = min(positions), max(positions)
+    pixels_per_unit = (y_low - y_high) / (high - low)
+    lines = figure.locator("path.line")
+    if lines.count() == 0:
+        return []
+    d = lines.first.get_attribute("d") or ""
+    return [low + (y_low - float(y)) / pixels_per_unit
+            for y in re.findall(r"[ML][-\d.e]+,([-\d.e]+)", d)]
+
+
+def kernel_rss_mib(server) -> dict[int, float]:
+    sizes = {}
+    for pid in server.kernel_pids():
+        try:
+            sizes[pid] = psutil.Process(pid).memory_info().rss / 2**20
+        except psutil.NoSuchProcess:
+            continue
+    return sizes
+
+
+def test_pages_train_at_once(browser, tmp_path_factory):
+    server = start_server(NOTEBOOK, tmp_path_factory.mktemp("voila-home"), extra_args=["--no-preheat"])
+    contexts = []
+    try:
+        pages = []
+        for _ in range(PAGES):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.route("**/*", only_loopback)
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(INTERACTION_TIMEOUT_MS)
+            page.goto(server.url, wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
+            pages.append(page)
+        opened = time.monotonic()
+        for page in pages:
+            page.wait_for_selector(".prw-train-button", timeout=4 * FIRST_RENDER_TIMEOUT_MS)
+        render_s = time.monotonic() - opened
+        started = {}
+        for index, page in enumerate(pages):
+            field = page.locator(".prw-max-updates input")
+            field.fill("3000")
+            field.press("Enter")
+            page.locator(".prw-train-button").click()
+            started[index] = time.monotonic()
+        reached: dict[int, float] = {}
+        peak_rss: dict[int, float] = {}
+        while len(reached) < PAGES and time.monotonic() - opened < DEADLINE_S:
+            for pid, size in kernel_rss_mib(server).items():
+                peak_rss[pid] = max(size, peak_rss.get(pid, 0.0))
+            for index, page in enumerate(pages):
+                if index not in reached and max(accuracy_points(page), default=0.0) >= TARGET_ACCURACY:
+                    reached[index] = time.monotonic() - started[index]
+            time.sleep(2.0)
+        errors = [page.locator(".prw-status-error").all_inner_texts() for page in pages]
+        result = {
+            "pages": PAGES,
+            "all_rendered_s": round(render_s, 1),
+            "seconds_to_80_percent": [round(reached.get(i, float("nan")), 1) for i in range(PAGES)],
+            "kernel_peak_rss_mib": sorted(round(size) for size in peak_rss.values()),
+            "cpu_count": psutil.cpu_count(),
+            "status_errors": [text for texts in errors for text in texts if text.strip()],
+        }
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"classroom-{PAGES}.json").write_text(json.dumps(result, indent=1))
+        print(json.dumps(result))
+        assert result["status_errors"] == []
+        assert len(peak_rss) == PAGES
+        assert sorted(reached) == list(range(PAGES)), result
+    finally:
+        for context in contexts:
+            context.close()
+        stop_server(server.process)
