@@ -36,10 +36,10 @@ class Trainer:
     config : TrainingConfig or None
         Training settings; None uses the defaults. It may be replaced between runs.
     jit_compile : bool, default True
-        Compile the update with XLA. With their hand-written backward passes, the rate RNN,
-        LSTM and GRU trained about 1.2 to 3 times faster with XLA on a 2-core CPU
-        (``docs/benchmarks.md``), but XLA adds a few seconds of compilation before the first
-        update and about 260 MB to the peak memory.
+        Compile the update with XLA. In A/B runs on a busy 2-core CPU, XLA made updates 2 to
+        3 times faster for the rate RNN, 1.3 to 2 times for the LSTM and 0.9 to 2.5 times for
+        the GRU (``docs/benchmarks.md``). It adds a few seconds of compilation before the
+        first update and about 260 MB to the peak memory.
 
     Notes
     -----
