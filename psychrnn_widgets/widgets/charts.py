@@ -65,6 +65,17 @@ def log_ticks(low: float, high: float) -> np.ndarray:
     return np.asarray(inside)
 
 
+def log_range(values: np.ndarray) -> tuple[float, float]:
+    """Return a log-scale domain around positive ``values`` that spans at least a factor of 2."""
+    if len(values) == 0:
+        return 1e-3, 1.0
+    low, high = float(values.min()) / 1.1, float(values.max()) * 1.1
+    if high / low < 2.0:
+        middle = math.sqrt(low * high)
+        low, high = middle / math.sqrt(2.0), middle * math.sqrt(2.0)
+    return low, high
+
+
 class _CurveChart(widgets.VBox):
     """A value against trials, with vertical marks where the curriculum stage changed."""
 
@@ -112,7 +123,12 @@ class LossChart(_CurveChart):
         loss = np.asarray(loss, float)
         keep = np.isfinite(loss) & (loss > 0)
         trials, loss = trials[keep], loss[keep]
-        low, high = (float(loss.min()), float(loss.max())) if len(loss) else (1e-3, 1.0)
+        low, high = log_range(loss)
+        # An explicit domain: with one point, or equal values, d3's automatic log domain is
+        # empty, and bqplot 0.13.1 then fails to format the ticks and stops redrawing.
+        with self._y_scale.hold_sync():
+            self._y_scale.min = low
+            self._y_scale.max = high
         self._y_axis.tick_values = log_ticks(low, high)
         self._set(trials, loss, stage_changes, low, high)
 

@@ -97,8 +97,16 @@ def test_loss_chart_drops_bad_values_and_marks_stages():
     np.testing.assert_array_equal(chart.line.x, [0, 20])
     np.testing.assert_array_equal(chart.line.y, [1.0, 0.5])
     np.testing.assert_array_equal(chart.stages.x, [20, 20])
-    np.testing.assert_array_equal(chart.stages.y, [0.5, 1.0])
+    np.testing.assert_allclose(chart.stages.y, [0.5 / 1.1, 1.1])
     assert chart.points == 2
+
+
+def test_loss_chart_single_point_domain():
+    chart = LossChart()
+    chart.update([50], [0.25])
+    assert chart._y_scale.min == pytest.approx(0.25 / 2**0.5)
+    assert chart._y_scale.max == pytest.approx(0.25 * 2**0.5)
+    assert len(chart._y_axis.tick_values) == 2
 
 
 def test_loss_chart_log_ticks():
