@@ -1,12 +1,15 @@
 # Two commands do all the set-up on a fresh machine:
 #   make app    create .venv if missing, then serve the dashboard with Voilà on 127.0.0.1:8866
-#   make test   create .venv if missing, install Chromium if missing, then run every test
+#   make test   create .venv if missing, install Chromium and the PsychRNN 1.0.0 reference
+#               environment if missing, then run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PsychRNN 1.0.0 in its own environment, for the cross-check tests (see benchmarks/psychrnn_env.py).
+PSYCHRNN_STAMP := benchmarks/.envs/psychrnn/.psychrnn-ready
 
-.PHONY: app test test-fast venv browser clean
+.PHONY: app test test-fast venv browser psychrnn-env clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +27,16 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+$(PSYCHRNN_STAMP): | $(STAMP)
+	$(BIN)/python benchmarks/psychrnn_env.py
+
+psychrnn-env: $(PSYCHRNN_STAMP)
+
+test: $(STAMP) $(PSYCHRNN_STAMP) browser
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow and not psychrnn"
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) benchmarks/.envs build dist *.egg-info
