@@ -29,7 +29,9 @@ def _spread(value: dict | None, digits: int = 2) -> str:
 
 
 def _met(flag: bool | None) -> str:
-    return "n/a" if flag is None else ("**met**" if flag else "**not met**")
+    if flag is None:
+        return "n/a"
+    return "**met**" if flag else "**not met**"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

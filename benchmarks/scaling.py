@@ -3,10 +3,10 @@
 For each shape (one size changed at a time from N_rec 50, N_steps 200, N_batch 50) the script
 trains PerceptualDiscrimination (dt 10 ms, T = 10 ms x N_steps) with the Trainer's defaults
 (XLA, updates_per_call 10) and times the updates after the first compiled call, in 3 blocks (the
-best block counts, the median is reported too). Right after each
-shape it times a chain of N_steps dependent ``tf.linalg.matmul`` calls of the recurrent shape,
-(N_batch x N_rec) @ (N_rec x N_rec), compiled with XLA the same way, and one large square GEMM
-for the machine's peak matmul throughput.
+best block counts, the median is reported too). Right after each shape it times a chain of
+N_steps dependent ``tf.linalg.matmul`` calls of the recurrent shape, (N_batch x N_rec) @
+(N_rec x N_rec), compiled with XLA the same way. At the end it times one large square GEMM for
+the machine's peak matmul throughput.
 
 Matmul work per update, counted analytically (N_in inputs, N_out outputs; a multiply-add is 2
 floating-point operations)::
