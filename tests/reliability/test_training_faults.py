@@ -196,19 +196,18 @@ def test_random_clicks_end_consistent(make_dashboard, caplog):
 
 
 def test_pause_resume_same_weights():
-    config = TrainingConfig(seed=11)
+    config = TrainingConfig(seed=11, max_updates=12)
     straight = small_network()
-    Trainer(straight, TASK, config).run(max_updates=12)
+    Trainer(straight, TASK, config).run()
 
     interrupted = small_network()
     trainer = Trainer(interrupted, TASK, config)
-    trainer.start(max_updates=12)
-    assert wait_until(lambda: trainer.updates >= 3, 120)
-    trainer.pause()
-    assert wait_until(lambda: trainer.state == "paused", 10)
-    paused_at = trainer.updates
+    # Step(3) pauses after exactly three updates, however fast they run.
+    trainer.step(3)
+    assert wait_until(lambda: trainer.state == "paused", 120)
+    assert trainer.updates == 3
     time.sleep(0.2)
-    assert trainer.updates == paused_at
+    assert trainer.updates == 3
     trainer.resume()
     assert trainer.join(120)
     assert trainer.state == "finished"
