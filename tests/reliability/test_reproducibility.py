@@ -79,8 +79,6 @@ def test_file_keeps_seeds_and_versions(tmp_path):
     np.testing.assert_array_equal(entries["__history_update__"], [1.0, 2.0])
 
 
-@pytest.mark.xfail(strict=True, reason="save_network stores the trainer's seed only when "
-                                       "TrainingConfig.seed was given, not the one it drew")
 def test_dashboard_file_keeps_training_seed(make_dashboard, tmp_path):
     board = train_with_dashboard(make_dashboard, updates=2)
     board.save(tmp_path / "board.npz")

@@ -181,7 +181,7 @@ def test_random_clicks_end_consistent(make_dashboard, caplog):
     assert wait_until(lambda: trainer_state() in ("idle", "paused", "stopped", "finished"), 120)
     state = trainer_state()
     assert wait_until(lambda: board.controls.state == state, 5)
-    assert board.state == state
+    assert wait_until(lambda: board.state == state, 5)
     assert board.controls.enabled == BUTTON_STATES[state]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     if board.trainer is not None:
