@@ -206,6 +206,9 @@ def gru_recurrence(
         candidate = tf.math.tanh(
             tf.matmul(reset * hidden, w_candidate) + projected_t[:, 2 * n_rec :]
         )
+        # With one unit, (N_batch, 1) + (N_batch, unknown) broadcasts to an unknown width, and
+        # tf.scan rejects a carry whose static shape changes.
+        candidate = tf.reshape(candidate, tf.shape(hidden))
         return (1.0 - update) * hidden + update * candidate, update, reset, candidate
 
     @tf.custom_gradient

@@ -117,9 +117,12 @@ def save_network(
     arrays["__config__"] = _text(config)
     arrays["__seed__"] = np.array(network.seed, dtype=np.int64)
     arrays["__versions__"] = _text(_versions())
-    trainer_config = getattr(trainer, "config", None)
-    if getattr(trainer_config, "seed", None) is not None:
-        arrays["__trainer_seed__"] = np.array(int(trainer_config.seed), dtype=np.int64)
+    # The trainer draws its own seed when its config has none; save the one it used.
+    trainer_seed = getattr(trainer, "seed", None)
+    if trainer_seed is None:
+        trainer_seed = getattr(getattr(trainer, "config", None), "seed", None)
+    if trainer_seed is not None:
+        arrays["__trainer_seed__"] = np.array(int(trainer_seed), dtype=np.int64)
     if trainer is not None:
         arrays.update(_history_arrays(trainer))
     arrays.update(_extra_arrays(extra))
