@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -168,6 +169,19 @@ class TrainingConfig:
         """Build a config from a mapping of field names; unknown names raise with a hint."""
         _check_names(values)
         return cls(**dict(values))
+
+
+_dataclass_init = TrainingConfig.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init_with_name_check(self: TrainingConfig, *args: Any, **kwargs: Any) -> None:
+    # The generated __init__ raises a bare TypeError for a misspelt setting; name it instead.
+    _check_names(kwargs)
+    _dataclass_init(self, *args, **kwargs)
+
+
+TrainingConfig.__init__ = _init_with_name_check  # type: ignore[method-assign]
 
 
 def _check_names(values: Mapping[str, Any]) -> None:
