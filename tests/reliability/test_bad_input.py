@@ -160,7 +160,6 @@ def test_api_error_names_field_and_value(case):
     assert case.shown in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="TrainingConfig(misspelt=...) raises a bare TypeError")
 def test_unknown_training_setting_named():
     # NetworkConfig and tasks name a misspelt field; TrainingConfig's constructor should too.
     with pytest.raises(InvalidParameterError, match="'learnin_rate'; did you mean 'learning_rate'"):

@@ -51,9 +51,7 @@ breaks = st.one_of(st.none(), st.sampled_from(BREAKS))
 def test_fuzzed_settings_train_or_raise(task_kwargs, network_kwargs, broken):
     if network_kwargs["model"] != "rate":
         # Dale's law and recurrent noise are rate-RNN features: valid draws leave them off.
-        # NOTE: gated networks start at 2 units while a GRU of 1 unit fails to trace (see below).
-        network_kwargs.update(dale_ratio=None, rec_noise=0.0,
-                              N_rec=max(2, network_kwargs["N_rec"]))
+        network_kwargs.update(dale_ratio=None, rec_noise=0.0)
     if broken is not None:
         where, name, value = broken
         (task_kwargs if where == "task" else network_kwargs)[name] = value
@@ -76,8 +74,6 @@ def test_fuzzed_settings_train_or_raise(task_kwargs, network_kwargs, broken):
     assert np.all(np.isfinite(history.loss))
 
 
-@pytest.mark.xfail(strict=True, reason="a GRU of one unit fails to trace: tf.scan's hidden state "
-                                       "changes shape from (None, 1) to (None, None)")
 def test_one_unit_gru_trains():
     task = get_task("perceptual_discrimination", T=160.0, N_batch=1)
     config = NetworkConfig.for_task(task, seed=1, N_rec=1, model="gru")
