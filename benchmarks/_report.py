@@ -90,8 +90,11 @@ def target_rows(benchmarks: dict) -> list[Row]:
         rows.append(("Chart updates >= 4 per s", _fmt(r["chart_updates_per_s"]), "dashboard_overhead",
                      _ge(r["chart_updates_per_s"], 4)))
     if r := result("voila_memory"):
-        rows.append(("Voilà page open to usable widgets <= 10 s", f"{_fmt(r['interactive_s'], 1)} s (no preheat)",
-                     "voila_memory", _le(r["interactive_s"], 10)))
+        rows.append(("Voilà page open to usable widgets <= 10 s, preheated kernel (the app's default)",
+                     f"{_fmt(r['interactive_preheated_s'], 1)} s", "voila_memory",
+                     _le(r["interactive_preheated_s"], 10)))
+        rows.append(("Voilà page open to usable widgets <= 10 s, no preheat (`--no-preheat`)",
+                     f"{_fmt(r['interactive_s'], 1)} s", "voila_memory", _le(r["interactive_s"], 10)))
         rows.append((f"Kernel RSS after {r['updates']} updates <= 0.7 x PsychRNN peak ({_fmt(r['memory_limit_mb'], 0)} MB)",
                      f"{_fmt(r['kernel_rss_mb'], 0)} MB ({_fmt(r['memory_ratio'])} x)", "voila_memory",
                      _le(r["kernel_rss_mb"], r["memory_limit_mb"])))
@@ -121,6 +124,9 @@ def summary_section(report: dict) -> str:
         "",
         _table(["target", "measured", "script", "status"], rows),
     ]
+    reruns = [f"`{r['command']}` at {r['date']}" for r in report.get("reruns", [])]
+    if reruns:
+        text[0] += " Rerun since: " + "; ".join(reruns) + "."
     if errors:
         text += ["", *[f"- {line}" for line in errors]]
     return "\n".join(text)

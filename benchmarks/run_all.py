@@ -88,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
         "benchmarks": {},
     }
-    # A partial run keeps the other scripts' earlier results.
+    # A partial run keeps the other scripts' earlier results and the header of the run that made them.
     if options.only and RESULTS.exists():
         previous = json.loads(RESULTS.read_text())
         report["benchmarks"] = {k: v for k, v in previous.get("benchmarks", {}).items() if k not in names}
+        reruns = previous.get("reruns", []) + [{"command": report["command"], "date": report["date"]}]
+        report.update({key: previous[key] for key in ("command", "date", "commit", "quick") if key in previous})
+        report["reruns"] = reruns
     for name in names:
         print(f"{name}: running", file=sys.stderr, flush=True)
         entry = run_script(name, options.quick)
