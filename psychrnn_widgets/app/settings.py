@@ -93,6 +93,9 @@ def voila_arguments(
         f"--VoilaExecutor.cell_error_instruction={CELL_ERROR_MESSAGE}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout_s}",
         f"--MappingKernelManager.cull_interval={cull_interval_s}",
+        # A class opens many pages at once; each kernel imports TensorFlow, and nbclient's
+        # default 4 s wait for output left pages without widgets when 8 opened together.
+        "--VoilaExecutor.iopub_timeout=120",
     ]
     if preheat:
         # Voilà 0.5.13 starts the pool only when both options are given.

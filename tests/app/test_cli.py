@@ -42,6 +42,7 @@ def test_prepare_default_arguments():
         f"--VoilaExecutor.cell_error_instruction={CELL_ERROR_MESSAGE}",
         "--MappingKernelManager.cull_idle_timeout=600",
         "--MappingKernelManager.cull_interval=60",
+        "--VoilaExecutor.iopub_timeout=120",
         "--preheat_kernel=True",
         "--pool_size=1",
     ]
