@@ -193,7 +193,16 @@ class TrainingLoop:
         batch = stage.task.generate_batch(batch_rng(trainer.seed, trainer.updates, METRIC_STREAM))
         inputs = np.asarray(batch.inputs, dtype=trainer.network.dtype.as_numpy_dtype)
         outputs = self.compiled.forward(inputs, (trainer._noise_key(METRIC_STREAM), trainer.updates))
-        value = stage.evaluate(outputs, batch)
+        try:
+            value = stage.evaluate(outputs, batch)
+        except Exception as error:  # noqa: BLE001 - a user metric must not end training
+            logger.exception("curriculum metric of stage %d raised", curriculum.stage)
+            trainer._emit(
+                "error",
+                accuracy=None,
+                message=f"curriculum metric raised {type(error).__name__}: {error}",
+            )
+            return False
         if not curriculum.record(trainer.updates, value):
             return False
         if curriculum.finished:

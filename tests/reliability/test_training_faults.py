@@ -111,7 +111,6 @@ def test_failing_callback_is_reported():
     assert "ZeroDivisionError: division by zero in a user callback" in errors[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="a stage metric that raises ends the run in 'failed'")
 def test_failing_metric_is_reported():
     def broken_metric(outputs, batch, task):
         raise KeyError("no such condition")
