@@ -34,6 +34,11 @@ __all__ = ["FORMAT", "load_network", "read_weight_arrays", "read_weight_file", "
 logger = logging.getLogger(__name__)
 
 FORMAT = "psychrnn_widgets-weights-1"
+# Limits on one weight file entry once decompressed. Weights barely compress, so a large entry
+# that expands far beyond its stored size is a compression bomb, not a network.
+MAX_ENTRY_BYTES = 1024 * 2**20
+LARGE_ENTRY_BYTES = 16 * 2**20
+MAX_COMPRESSION_RATIO = 20
 _HISTORY_FIELDS = ("update", "trials", "loss", "accuracy", "stage")
 
 
@@ -164,10 +169,22 @@ def read_weight_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     entries: dict[str, Any] = {}
     try:
         with zipfile.ZipFile(file) as archive:
-            for member in archive.namelist():
+            for info in archive.infolist():
+                member = info.filename
                 if not member.endswith(".npy"):
                     continue
                 key = member[: -len(".npy")]
+                # Check the declared sizes first, so a compression bomb is rejected unread.
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > MAX_ENTRY_BYTES or (
+                    info.file_size > LARGE_ENTRY_BYTES and ratio > MAX_COMPRESSION_RATIO
+                ):
+                    raise WeightFileError(
+                        f"weight file {str(file)!r} entry {key!r} expands to {info.file_size} "
+                        f"bytes from {info.compress_size}; the limits are {MAX_ENTRY_BYTES} "
+                        f"bytes, and a compression ratio of {MAX_COMPRESSION_RATIO} above "
+                        f"{LARGE_ENTRY_BYTES} bytes"
+                    )
                 data = archive.read(member)
                 entries[key] = _read_npy(data, key)
     except WeightFileError:
@@ -256,7 +273,16 @@ def load_network(
         config_overrides["transfer_function"] = transfer_function
     try:
         if "__config__" in entries:
-            values = json.loads(str(entries["__config__"]))
+            try:
+                values = json.loads(str(entries["__config__"]))
+            except ValueError as error:
+                raise WeightFileError(
+                    f"weight file {str(path)!r} has unreadable network settings ({error})"
+                ) from None
+            if not isinstance(values, dict):
+                raise WeightFileError(
+                    f"weight file {str(path)!r} has network settings that are not a JSON object"
+                )
             stored = values.get("transfer_function")
             if stored not in TRANSFER_FUNCTIONS and "transfer_function" not in config_overrides:
                 raise WeightFileError(
