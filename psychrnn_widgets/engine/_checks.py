@@ -100,7 +100,12 @@ def check_array(
         )
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
-        raise InvalidParameterError(field, f"{field} must contain only finite values", value)
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise InvalidParameterError(
+            field,
+            f"{field} must contain only finite values (got {field}{list(index)}={array[index]})",
+            value,
+        )
     if nonnegative and np.any(array < 0):
         raise InvalidParameterError(
             field, f"{field} must not contain negative values (got minimum {array.min():g})", value

@@ -166,7 +166,6 @@ def test_unknown_training_setting_named():
         TrainingConfig(learnin_rate=0.1)
 
 
-@pytest.mark.xfail(strict=True, reason="check_array's non-finite message does not show the value")
 def test_non_finite_mask_message_value():
     with pytest.raises(InvalidParameterError) as caught:
         NetworkConfig(**NET, rec_connectivity=np.full((8, 8), NAN))
