@@ -242,8 +242,10 @@ class Dashboard(FileActions, widgets.VBox):
     def _training_config(self) -> TrainingConfig:
         fixed = self.mask_editor.fixed_weights()
         # max_updates here bounds runs that Step starts, which get no max_updates of their own.
+        # The network's seed also seeds batches and noise, so the same seed trains the same way.
+        seed = self.network_panel.config.seed
         return self.network_panel.training_config.replace(
-            fixed_weights=fixed or None, max_updates=self.controls.max_updates
+            fixed_weights=fixed or None, max_updates=self.controls.max_updates, seed=seed
         )
 
     def _ready_trainer(self) -> Trainer:

@@ -56,8 +56,6 @@ def test_dashboard_initial_weights_match_api(make_dashboard):
     assert_same_weights(board.network.get_weights(), api.get_weights())
 
 
-@pytest.mark.xfail(strict=True, reason="the Dashboard's trainer draws a fresh batch seed: the "
-                                       "network seed does not fix the training batches")
 def test_dashboard_same_seed_same_weights(make_dashboard):
     first = train_with_dashboard(make_dashboard)
     second = train_with_dashboard(make_dashboard)
