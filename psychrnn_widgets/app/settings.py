@@ -93,8 +93,8 @@ def voila_arguments(
         f"--VoilaExecutor.cell_error_instruction={CELL_ERROR_MESSAGE}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout_s}",
         f"--MappingKernelManager.cull_interval={cull_interval_s}",
-        # A class opens many pages at once; each kernel imports TensorFlow, and nbclient's
-        # default 4 s wait for output left pages without widgets when 8 opened together.
+        # A class opens many pages at once, and each kernel imports TensorFlow. With nbclient's
+        # default 4 s wait for output, 8 pages opened together left some without widgets.
         "--VoilaExecutor.iopub_timeout=120",
     ]
     if preheat:

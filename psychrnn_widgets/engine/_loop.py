@@ -189,10 +189,12 @@ class TrainingLoop:
         epoch = curriculum.metric_epoch
         if trainer.updates // epoch == (trainer.updates - count) // epoch:
             return False
+
         stage = curriculum.current
         batch = stage.task.generate_batch(batch_rng(trainer.seed, trainer.updates, METRIC_STREAM))
         inputs = np.asarray(batch.inputs, dtype=trainer.network.dtype.as_numpy_dtype)
         outputs = self.compiled.forward(inputs, (trainer._noise_key(METRIC_STREAM), trainer.updates))
+
         try:
             value = stage.evaluate(outputs, batch)
         except Exception as error:  # noqa: BLE001 - a user metric must not end training
@@ -203,10 +205,12 @@ class TrainingLoop:
                 message=f"curriculum metric raised {type(error).__name__}: {error}",
             )
             return False
+
         if not curriculum.record(trainer.updates, value):
             return False
         if curriculum.finished:
             return True
+
         trainer.history.stage_changes.append((trainer.updates, trainer.trials, curriculum.stage))
         trainer._emit(
             "stage_changed",

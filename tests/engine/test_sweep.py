@@ -254,7 +254,8 @@ def test_local_metrics_match_files(local_sweep):
 def test_local_progress_updates(local_sweep):
     _, table, updates = local_sweep
     kinds = [update.kind for update in updates]
-    assert kinds[0] == "started" and kinds[-1] == "done"
+    assert kinds[0] == "started"
+    assert kinds[-1] == "done"
     assert all(update.total == 4 for update in updates)
     assert kinds.count("running") == 4
     assert kinds.count("finished") == 2

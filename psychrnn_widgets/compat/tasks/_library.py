@@ -40,7 +40,7 @@ class VectorisedTask(Task):
     def batch_generator(self) -> Iterator[Batch]:
         """Yield ``(x, y, mask, trial_params)`` batches forever, as PsychRNN's generator does.
 
-        The arrays are float64 copies of a library batch; ``trial_params`` holds one dict per trial
+        The arrays are float64 copies of a library batch; ``trial_params`` contains one dict per trial
         with PsychRNN's keys.
         """
         while True:
