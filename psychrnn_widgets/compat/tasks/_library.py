@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,11 +19,30 @@ _SEED_BOUND = 2**63 - 1
 class VectorisedTask(Task):
     """A PsychRNN task whose batches come from a task-library task in ``psychrnn_compat`` mode.
 
-    Subclasses implement :meth:`library_task` and :meth:`trial_params`; ``trial_function`` stays
-    available for callers that build single trials.
+    Subclasses set :attr:`LIBRARY_TASK` and :attr:`LIBRARY_SETTINGS`, pass their own attributes
+    to ``__init__`` and implement :meth:`trial_params`. ``trial_function`` stays available for
+    callers that build single trials.
     """
 
     __slots__ = ()
+
+    #: The task-library class that generates the batches.
+    LIBRARY_TASK: ClassVar[type[LibraryTask]]
+    #: Attributes passed on to :attr:`LIBRARY_TASK` besides dt, tau, T and N_batch.
+    LIBRARY_SETTINGS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, N_in: int, N_out: int, dt: float, tau: float, T: float, N_batch: int, **attributes: Any
+    ) -> None:
+        """Store the base values, then ``attributes`` in the order given, and check them all now.
+
+        Subclasses pass ``attributes`` in the order PsychRNN sets them, so ``get_task_params()``
+        lists the keys in PsychRNN's order.
+        """
+        super().__init__(N_in, N_out, dt, tau, T, N_batch)
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        self.check_settings()
 
     def check_settings(self) -> None:
         """Raise InvalidParameterError now if the settings break a rule of the library task."""
@@ -31,7 +50,15 @@ class VectorisedTask(Task):
 
     def library_task(self) -> LibraryTask:
         """Return the library task with this task's current settings."""
-        raise NotImplementedError
+        settings = {name: getattr(self, name) for name in self.LIBRARY_SETTINGS}
+        return self.LIBRARY_TASK(
+            dt=self.dt,
+            tau=self.tau,
+            T=self.T,
+            N_batch=self.N_batch,
+            psychrnn_compat=True,
+            **settings,
+        )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
         """Return PsychRNN's parameter dict of trial ``index`` of ``batch``."""

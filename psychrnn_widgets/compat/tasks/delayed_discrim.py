@@ -50,6 +50,9 @@ class DelayedDiscrimination(VectorisedTask):
 
     __slots__ = ()
 
+    LIBRARY_TASK = LibraryDelayed
+    LIBRARY_SETTINGS = tuple(name for name, _ in _EPOCHS)
+
     def __init__(
         self,
         dt: float,
@@ -62,28 +65,11 @@ class DelayedDiscrimination(VectorisedTask):
         stim_duration_2: float | None = None,
         decision_duration: float | None = None,
     ) -> None:
-        super().__init__(2, 2, dt, tau, T, N_batch)
-        self.onset_time = onset_time
-        self.stim_duration_1 = stim_duration_1
-        self.delay_duration = delay_duration
-        self.stim_duration_2 = stim_duration_2
-        self.decision_duration = decision_duration
-        self.frequency_pairs = list(_PAIRS)
-        self.decision_options = [">", "<"]
-        self.lo = 0.2
-        self.hi = 1.0
-        self.check_settings()
-
-    def library_task(self) -> LibraryDelayed:
-        """Return the library task with these settings in ``psychrnn_compat`` mode."""
-        lengths = {name: getattr(self, name) for name, _ in _EPOCHS}
-        return LibraryDelayed(
-            dt=self.dt,
-            tau=self.tau,
-            T=self.T,
-            N_batch=self.N_batch,
-            psychrnn_compat=True,
-            **lengths,
+        super().__init__(
+            2, 2, dt, tau, T, N_batch,
+            onset_time=onset_time, stim_duration_1=stim_duration_1, delay_duration=delay_duration,
+            stim_duration_2=stim_duration_2, decision_duration=decision_duration,
+            frequency_pairs=list(_PAIRS), decision_options=[">", "<"], lo=0.2, hi=1.0,
         )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:

@@ -32,23 +32,13 @@ class MatchToCategory(VectorisedTask):
 
     __slots__ = ()
 
+    LIBRARY_TASK = LibraryCategory
+    LIBRARY_SETTINGS = ("N_in", "N_out")
+
     def __init__(
         self, dt: float, tau: float, T: float, N_batch: int, N_in: int = 16, N_out: int = 2
     ) -> None:
         super().__init__(N_in, N_out, dt, tau, T, N_batch)
-        self.check_settings()
-
-    def library_task(self) -> LibraryCategory:
-        """Return the library task with these settings in ``psychrnn_compat`` mode."""
-        return LibraryCategory(
-            dt=self.dt,
-            tau=self.tau,
-            T=self.T,
-            N_batch=self.N_batch,
-            N_in=self.N_in,
-            N_out=self.N_out,
-            psychrnn_compat=True,
-        )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
         """Return the PsychRNN parameter dict (angle, category, fixed timing) of one trial."""

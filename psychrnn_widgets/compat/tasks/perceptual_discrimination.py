@@ -35,6 +35,9 @@ class PerceptualDiscrimination(VectorisedTask):
 
     __slots__ = ()
 
+    LIBRARY_TASK = LibraryDiscrimination
+    LIBRARY_SETTINGS = ("coherence",)
+
     def __init__(
         self,
         dt: float,
@@ -44,22 +47,8 @@ class PerceptualDiscrimination(VectorisedTask):
         coherence: float | None = None,
         direction: int | None = None,
     ) -> None:
-        super().__init__(2, 2, dt, tau, T, N_batch)
-        self.coherence = coherence
-        self.direction = direction
-        self.lo = 0.2
-        self.hi = 1.0
-        self.check_settings()
-
-    def library_task(self) -> LibraryDiscrimination:
-        """Return the library task with these settings in ``psychrnn_compat`` mode."""
-        return LibraryDiscrimination(
-            dt=self.dt,
-            tau=self.tau,
-            T=self.T,
-            N_batch=self.N_batch,
-            coherence=self.coherence,
-            psychrnn_compat=True,
+        super().__init__(
+            2, 2, dt, tau, T, N_batch, coherence=coherence, direction=direction, lo=0.2, hi=1.0
         )
 
     def trial_params(self, batch: TrialBatch, index: int) -> dict[str, Any]:
