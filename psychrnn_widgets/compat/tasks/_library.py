@@ -32,7 +32,14 @@ class VectorisedTask(Task):
     LIBRARY_SETTINGS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, N_in: int, N_out: int, dt: float, tau: float, T: float, N_batch: int, **attributes: Any
+        self,
+        N_in: int,
+        N_out: int,
+        dt: float,
+        tau: float,
+        T: float,
+        N_batch: int,
+        **attributes: Any,
     ) -> None:
         """Store the base values, then ``attributes`` in the order given, and check them all now.
 
