@@ -1,7 +1,11 @@
-"""Open served pages in Chromium through Playwright, with every request kept on 127.0.0.1."""
+"""Open served pages in Chromium through Playwright, with every request kept on 127.0.0.1.
+
+The dashboard tests also read values back from the pages' charts here.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -34,16 +38,57 @@ def only_loopback(route) -> None:
         route.abort()
 
 
-def open_page(browser, url: str, ready_selector: str):
-    """Open ``url`` in a fresh context and wait for ``ready_selector``; return (context, page, s)."""
+def new_page(browser):
+    """Return ``(context, page)``: a fresh context that reaches only 127.0.0.1, and a blank page."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.route("**/*", only_loopback)
     page = context.new_page()
     page.set_default_timeout(INTERACTION_TIMEOUT_MS)
+    return context, page
+
+
+def open_page(browser, url: str, ready_selector: str):
+    """Open ``url`` in a fresh context and wait for ``ready_selector``; return (context, page, s)."""
+    context, page = new_page(browser)
     started = time.monotonic()
     page.goto(url, timeout=FIRST_RENDER_TIMEOUT_MS)
     page.wait_for_selector(ready_selector, timeout=FIRST_RENDER_TIMEOUT_MS)
     return context, page, time.monotonic() - started
+
+
+def accuracy_points(page) -> list[float]:
+    """Return the values drawn in the dashboard's accuracy chart, read from pixel positions.
+
+    The y axis is linear, so two of its ticks give the pixel scale. The list is empty until the
+    chart has a line and two numbered ticks.
+    """
+    figure = page.locator(".prw-accuracy-chart-figure")
+    ticks = figure.evaluate(
+        # Ticks of the vertical axis draw their grid line along x (x2), the others along y.
+        """figure => Array.from(figure.querySelectorAll('g.axis g.tick'))
+            .filter(tick => tick.querySelector('line[x2]'))
+            .map(tick => [tick.textContent.trim(), tick.getAttribute('transform')])"""
+    )
+    positions = []
+    for label, transform in ticks:
+        match = re.match(r"translate\(\s*0\s*,\s*([-\d.]+)\s*\)", transform or "")
+        try:
+            value = float(label)
+        except ValueError:
+            continue
+        if match:
+            positions.append((value, float(match.group(1))))
+    if len(positions) < 2:
+        return []
+    (low, y_low), (high, y_high) = min(positions), max(positions)
+    pixels_per_unit = (y_low - y_high) / (high - low)
+
+    lines = figure.locator("path.line")
+    if lines.count() == 0:
+        return []
+    d = lines.first.get_attribute("d") or ""
+    ys = [float(y) for y in re.findall(r"[ML][-\d.e]+,([-\d.e]+)", d)]
+    return [low + (y_low - y) / pixels_per_unit for y in ys]
 
 
 def save_screenshot(page, name: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from browser_pages import save_screenshot
+from browser_pages import accuracy_points, save_screenshot
 
 from psychrnn_widgets.app.settings import CELL_ERROR_MESSAGE
 from psychrnn_widgets.tasks import PerceptualDiscrimination
@@ -46,40 +46,6 @@ def trials_shown(page) -> int:
     text = page.locator(".prw-throughput").inner_text()
     match = re.match(r"\s*([\d,]+)", text)
     return int(match.group(1).replace(",", "")) if match else 0
-
-
-def accuracy_points(page) -> list[float]:
-    """Return the accuracy values drawn in the accuracy chart, read back from pixel positions.
-
-    The y axis is linear, so two of its ticks give the pixel scale.
-    """
-    figure = page.locator(".prw-accuracy-chart-figure")
-    ticks = figure.evaluate(
-        # Ticks of the vertical axis draw their grid line along x (x2); the others along y.
-        """figure => Array.from(figure.querySelectorAll('g.axis g.tick'))
-            .filter(tick => tick.querySelector('line[x2]'))
-            .map(tick => [tick.textContent.trim(), tick.getAttribute('transform')])"""
-    )
-    positions = []
-    for label, transform in ticks:
-        match = re.match(r"translate\(\s*0\s*,\s*([-\d.]+)\s*\)", transform or "")
-        try:
-            value = float(label)
-        except ValueError:
-            continue
-        if match:
-            positions.append((value, float(match.group(1))))
-    if len(positions) < 2:
-        return []
-    (low, y_low), (high, y_high) = min(positions), max(positions)
-    pixels_per_unit = (y_low - y_high) / (high - low)
-
-    lines = figure.locator("path.line")
-    if lines.count() == 0:
-        return []
-    d = lines.first.get_attribute("d") or ""
-    ys = [float(y) for y in re.findall(r"[ML][-\d.e]+,([-\d.e]+)", d)]
-    return [low + (y_low - y) / pixels_per_unit for y in ys]
 
 
 def wait_until(condition, timeout_s: float, interval_s: float = 0.25):

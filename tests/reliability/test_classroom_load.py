@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from browser_pages import ARTIFACTS, FIRST_RENDER_TIMEOUT_MS, INTERACTION_TIMEOUT_MS, only_loopback
+from browser_pages import ARTIFACTS, FIRST_RENDER_TIMEOUT_MS, accuracy_points, new_page
 from voila_server import start_server, stop_server
 
 pytestmark = [
@@ -33,35 +32,6 @@ PAGES = int(os.environ.get("PRW_CLASSROOM_PAGES", "4"))
 SERVER_ARGS = os.environ.get("PRW_CLASSROOM_SERVER_ARGS", "").split()
 TARGET_ACCURACY = 0.8
 DEADLINE_S = 300
-
-
-def accuracy_points(page) -> list[float]:
-    """Return the accuracy values drawn in the page's accuracy chart (from pixel positions)."""
-    figure = page.locator(".prw-accuracy-chart-figure")
-    ticks = figure.evaluate(
-        """figure => Array.from(figure.querySelectorAll('g.axis g.tick'))
-            .filter(tick => tick.querySelector('line[x2]'))
-            .map(tick => [tick.textContent.trim(), tick.getAttribute('transform')])"""
-    )
-    positions = []
-    for label, transform in ticks:
-        match = re.match(r"translate\(\s*0\s*,\s*([-\d.]+)\s*\)", transform or "")
-        try:
-            value = float(label)
-        except ValueError:
-            continue
-        if match:
-            positions.append((value, float(match.group(1))))
-    if len(positions) < 2:
-        return []
-    (low, y_low), (high, y_high) = min(positions), max(positions)
-    pixels_per_unit = (y_low - y_high) / (high - low)
-    lines = figure.locator("path.line")
-    if lines.count() == 0:
-        return []
-    d = lines.first.get_attribute("d") or ""
-    return [low + (y_low - float(y)) / pixels_per_unit
-            for y in re.findall(r"[ML][-\d.e]+,([-\d.e]+)", d)]
 
 
 def kernel_rss_mib(server) -> dict[int, float]:
@@ -89,10 +59,8 @@ def test_pages_train_at_once(browser_type, browser_type_launch_args, tmp_path_fa
             # eight pages rendered; Chromium's limit of six connections per host may be the cause.
             browser = browser_type.launch(**browser_type_launch_args)
             browsers.append(browser)
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.route("**/*", only_loopback)
-            page = context.new_page()
-            page.set_default_timeout(INTERACTION_TIMEOUT_MS)
+            _context, page = new_page(browser)
+            # Return at "commit" so that the next page opens before this one renders.
             page.goto(server.url, wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
             pages.append(page)
         opened = time.monotonic()
