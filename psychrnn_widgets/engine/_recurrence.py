@@ -87,11 +87,13 @@ def lstm_recurrence(
     ----------
     projected
         Time-major input part of the gates, ``x_t W_x + b`` (N_steps, N_batch, 4 N_rec), in the
-        gate order forget, input (write), candidate, output (read).
+        gate order forget, input (write), output (read), candidate. The three sigmoid gates come
+        first so that one sigmoid covers them: four activations over column slices made the
+        compiled forward step about twice as slow.
     initial_hidden, initial_cell
         h_0 and c_0, shape (N_batch, N_rec).
     w_hidden
-        Hidden rows of the four gate matrices side by side, shape (N_rec, 4 N_rec).
+        Hidden rows of the four gate matrices side by side in the same order, (N_rec, 4 N_rec).
     hidden_activation
         ``"tanh"`` (h = o tanh(c)) or ``"sigmoid"`` (h = o sigmoid(c), PsychRNN's LSTM).
     """
@@ -107,62 +109,59 @@ def lstm_recurrence(
         def activation_slope(y: tf.Tensor) -> tf.Tensor:
             return y * (1.0 - y)
 
+    # A static width keeps the slices below static, which XLA fuses best.
+    n_rec = w_hidden.shape[0] if w_hidden.shape[0] is not None else tf.shape(w_hidden)[0]
+
     def step(carry: tuple[tf.Tensor, ...], projected_t: tf.Tensor) -> tuple[tf.Tensor, ...]:
         hidden, cell = carry[0], carry[1]
         pre_activation = tf.matmul(hidden, w_hidden) + projected_t
         # The gate activations are outputs too, so the backward pass need not recompute them.
-        forget, write, candidate, read = tf.split(pre_activation, 4, axis=1)
-        forget = tf.math.sigmoid(forget)
-        write = tf.math.sigmoid(write)
-        candidate = tf.math.tanh(candidate)
-        read = tf.math.sigmoid(read)
+        gates = tf.math.sigmoid(pre_activation[:, : 3 * n_rec])
+        candidate = tf.math.tanh(pre_activation[:, 3 * n_rec :])
+        forget, write, read = tf.split(gates, 3, axis=1)
         cell = forget * cell + write * candidate
-        return read * activation(cell), cell, forget, write, candidate, read
+        return read * activation(cell), cell, gates, candidate
 
     @tf.custom_gradient
     def recurrence(
         projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor
     ) -> Any:
         zeros = tf.zeros_like(initial_hidden)
-        initializer = (initial_hidden, initial_cell, zeros, zeros, zeros, zeros)
-        hidden, cells, forget, write, candidate, read = tf.scan(
-            step, projected, initializer=initializer
-        )
+        initializer = (initial_hidden, initial_cell, tf.tile(zeros, [1, 3]), zeros)
+        hidden, cells, gates, candidate = tf.scan(step, projected, initializer=initializer)
 
         def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-            n_rec = tf.shape(weights)[0]
             previous_hidden = tf.concat([initial_hidden[tf.newaxis], hidden[:-1]], axis=0)
             previous_cells = tf.concat([initial_cell[tf.newaxis], cells[:-1]], axis=0)
+            forget, write, read = tf.split(gates, 3, axis=2)
             cell_activity = activation(cells)
 
-            # dL/dc_t gains dh_t * cell_slope; the gate pre-activation gradients are dc_t times
-            # cell_coefficients (forget, write, candidate) and dh_t times read_coefficient.
+            # dL/dc_t gains dh_t * cell_slope. The gate pre-activation gradients are
+            # [dc_t, dc_t, dh_t, dc_t] times the coefficients, all formed here once for every
+            # step, so that a backward step is one matmul and a few fused elementwise ops.
             cell_slope = read * activation_slope(cell_activity)
-            cell_coefficients = tf.concat(
+            coefficients = tf.concat(
                 [
                     previous_cells * forget * (1.0 - forget),
                     candidate * write * (1.0 - write),
+                    cell_activity * read * (1.0 - read),
                     write * (1.0 - tf.square(candidate)),
                 ],
                 axis=2,
             )
-            read_coefficient = cell_activity * read * (1.0 - read)
             weights_t = tf.transpose(weights)
 
             def back(carry: tuple[tf.Tensor, tf.Tensor], elems: Any) -> tuple[tf.Tensor, tf.Tensor]:
                 d_gates_next, d_cell_next = carry
-                upstream_t, slope_t, coefficients_t, read_t, forget_t = elems
+                upstream_t, slope_t, coefficients_t, forget_t = elems
                 d_hidden = upstream_t + tf.matmul(d_gates_next, weights_t)
                 d_cell = d_cell_next + d_hidden * slope_t
-                d_gates = tf.concat(
-                    [tf.tile(d_cell, [1, 3]) * coefficients_t, d_hidden * read_t], axis=1
-                )
+                d_gates = tf.concat([d_cell, d_cell, d_hidden, d_cell], axis=1) * coefficients_t
                 return d_gates, d_cell * forget_t
 
-            zeros = tf.zeros_like(initial_hidden)
             d_gates, d_cells_carried = tf.scan(
                 back,
-                (upstream, cell_slope, cell_coefficients, read_coefficient, forget),
+                (upstream, cell_slope, coefficients, forget),
                 initializer=(tf.zeros_like(projected[0]), zeros),
                 reverse=True,
             )

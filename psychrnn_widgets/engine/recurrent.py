@@ -112,7 +112,8 @@ class LSTM(_GatedNetwork):
     def forward(self, inputs: Any, noise: Any = None) -> tuple[tf.Tensor, tf.Tensor]:
         """Return ``(outputs, hidden states)``; ``noise`` is ignored (the LSTM has none)."""
         x = self._as_input_tensor(inputs)
-        w_h, w_x, bias = self._split(self._gates)
+        # The recurrence wants the three sigmoid gates side by side, before the candidate.
+        w_h, w_x, bias = self._split("fioc")
         projected = self._input_projection(x, w_x, bias)
         n_batch = tf.shape(x)[0]
         initial_hidden = tf.tile(self.variables["init_hidden"], [n_batch, 1])
