@@ -25,6 +25,7 @@ import numpy as np
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks.batch import TrialBatch
+from psychrnn_widgets.tasks.noise import fill_gaussian
 
 if TYPE_CHECKING:
     from psychrnn_widgets.tasks.base import Task
@@ -85,7 +86,8 @@ class TrialBuilder:
         self.mask = np.zeros((*shape, len(self.output_names)), dtype=np.float32)
         self.conditions: dict[str, np.ndarray] = {}
         self.periods: dict[str, np.ndarray] = {}
-        self._steps = np.arange(self.N_steps)
+        # int32 compares run at 1.5x the speed of int64 ones when building period masks.
+        self._steps = np.arange(self.N_steps, dtype=np.int32)
         # Boolean (N_batch, N_steps) arrays of the named periods, built on first use.
         self._period_masks: dict[str, np.ndarray] = {}
 
@@ -110,9 +112,15 @@ class TrialBuilder:
             raise ValueError(
                 f"{len(names)} periods need {len(names) + 1} boundaries, got {steps.shape[-1]}"
             )
+        # Build every period's bounds with a few whole-array calls: one add_period_steps call per
+        # period cost about 1.5x as much. ms_to_step has already clipped them to [0, N_steps].
         steps = np.broadcast_to(steps, (self.N_batch, len(names) + 1))
-        for index, name in enumerate(names):
-            self.add_period_steps(name, steps[:, index], steps[:, index + 1])
+        bounds = np.empty((len(names), self.N_batch, 2), dtype=np.int64)
+        bounds[:, :, 0] = steps[:, :-1].T
+        bounds[:, :, 1] = np.maximum(steps[:, 1:], steps[:, :-1]).T
+        for name, period in zip(names, bounds):
+            self.periods[name] = period
+            self._period_masks.pop(name, None)
 
     def add_period_steps(self, name: str, start: Any, end: Any) -> np.ndarray:
         """Add period ``name`` from step indices ``[start, end)``; return its ``(N_batch, 2)`` bounds."""
@@ -135,8 +143,9 @@ class TrialBuilder:
                     f"period {period!r} has not been added; added so far: {sorted(self.periods)}"
                 )
             if period not in self._period_masks:
-                bounds = self.periods[period]
-                inside = (self._steps >= bounds[:, :1]) & (self._steps < bounds[:, 1:])
+                bounds = self.periods[period].astype(np.int32)
+                inside = self._steps >= bounds[:, :1]
+                inside &= self._steps < bounds[:, 1:]
                 inside.flags.writeable = False
                 self._period_masks[period] = inside
             return self._period_masks[period]
@@ -164,14 +173,18 @@ class TrialBuilder:
             )
         steps = self._uniform_steps(period)
         if steps is not None:
-            self.inputs[:, steps] += pattern[:, None, :]
+            # Each trial's block of steps is contiguous, so add the pattern tiled along a row:
+            # broadcasting it over steps instead runs an inner loop only N_in long, 2x slower.
+            view = self.inputs[:, steps]
+            block = view.reshape(self.N_batch, -1)
+            block += np.tile(pattern, view.shape[1])
         else:
-            np.add(
-                self.inputs,
-                pattern[:, None, :],
-                out=self.inputs,
-                where=self.during(period)[:, :, None],
-            )
+            # One (N_batch, N_steps) channel at a time, as in _fill: several times faster for a
+            # few channels than a (N_batch, N_steps, N_in) mask, and no slower for 16.
+            inside = self.during(period)
+            for channel in range(pattern.shape[1]):
+                view = self.inputs[:, :, channel]
+                np.add(view, pattern[:, channel, None], out=view, where=inside)
 
     def set_target(self, channels: Channels, period: PeriodSpec, value: Any) -> None:
         """Set target ``channels`` to ``value`` inside ``period``."""
@@ -181,18 +194,31 @@ class TrialBuilder:
         """Set the loss mask of ``channels`` to ``value`` (default 1) inside ``period``."""
         self._fill(self.mask, self.output_names, channels, period, value, add=False)
 
+    def set_input_noise(self, std: float | np.ndarray) -> None:
+        """Replace every input entry with independent Gaussian noise of standard deviation ``std``.
+
+        ``std`` is a scalar or an array of one value per input channel. Call it first and then
+        add the signal with :meth:`add_input` or :meth:`add_input_pattern` (:meth:`set_input`
+        would overwrite the noise). Unlike :meth:`add_input_noise`, it needs no temporary array
+        and no pass to add one, which matters when the inputs are the largest array of a batch.
+        """
+        fill_gaussian(self.rng, self.inputs, std)
+
     def add_input_noise(self, std: float | np.ndarray) -> None:
         """Add independent Gaussian noise with standard deviation ``std`` to every input entry.
 
         ``std`` is a scalar or an array of one value per input channel.
         """
-        noise = self.rng.standard_normal(self.inputs.shape, dtype=np.float32)
-        noise *= np.asarray(std, dtype=np.float32)
+        noise = np.empty_like(self.inputs)
+        fill_gaussian(self.rng, noise, std)
         self.inputs += noise
 
     def set_condition(self, name: str, values: Any) -> None:
         """Record a per-trial variable; a scalar is repeated for every trial."""
-        self.conditions[name] = np.array(np.broadcast_to(values, (self.N_batch,)))
+        values = np.asarray(values)
+        if values.shape != (self.N_batch,):
+            values = np.broadcast_to(values, (self.N_batch,))
+        self.conditions[name] = values.copy()
 
     def build(self) -> TrialBatch:
         """Return the finished :class:`TrialBatch`."""

@@ -21,6 +21,16 @@ def measured_noise_std(task: Task, seed: int = 0, channels: list[int] | None = N
     return float(np.std(difference))
 
 
+def noise_batch_size(dt: float) -> int:
+    """Return an N_batch that gives a noise test at least 32,000 samples (T = 2000 ms, 2 channels).
+
+    The standard deviation measured from n samples has a relative standard error of about
+    1 / sqrt(2 n), 0.4% here, so a 3% tolerance is 7 standard errors. With 16 trials at
+    dt = 50 ms (1,280 samples) it was 1.5, and a change of random stream could fail it.
+    """
+    return max(16, round(8 * dt))
+
+
 def noise_outputs(batch: TrialBatch, seed: int = 1) -> np.ndarray:
     """Return outputs that ignore the trials: positive uniform noise of the target's shape."""
     return np.random.default_rng(seed).uniform(0.0, 1.0, batch.targets.shape)

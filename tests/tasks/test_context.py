@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
+from task_helpers import assert_valid_batch, measured_noise_std, noise_batch_size, noise_outputs
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import ContextDependentIntegration
@@ -59,7 +59,9 @@ def test_fixing_one_stream_keeps_other():
 
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
-    task = ContextDependentIntegration(dt=dt, tau=max(100.0, 2 * dt), N_batch=16)
+    task = ContextDependentIntegration(
+        dt=dt, tau=max(100.0, 2 * dt), N_batch=noise_batch_size(dt)
+    )
     assert measured_noise_std(task, channels=[0, 1]) == pytest.approx(
         0.5 * np.sqrt(10.0 / dt), rel=0.03
     )

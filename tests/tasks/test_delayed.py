@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
+from task_helpers import assert_valid_batch, measured_noise_std, noise_batch_size, noise_outputs
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import DelayedDiscrimination
@@ -110,7 +110,10 @@ def test_stimulus_and_target_levels():
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
     task = DelayedDiscrimination(
-        dt=dt, tau=max(100.0, 2 * dt), T=4000.0 if dt == 50.0 else 2000.0, N_batch=16
+        dt=dt,
+        tau=max(100.0, 2 * dt),
+        T=4000.0 if dt == 50.0 else 2000.0,
+        N_batch=noise_batch_size(dt),
     )
     expected = math.sqrt(0.02 * math.sqrt(10 * dt)) * 0.1
     assert measured_noise_std(task) == pytest.approx(expected, rel=0.03)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
+from task_helpers import assert_valid_batch, measured_noise_std, noise_batch_size, noise_outputs
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import PerceptualDiscrimination, psychrnn_noise_std
@@ -83,7 +83,7 @@ def test_fixed_coherence_and_direction():
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
     task = PerceptualDiscrimination(
-        dt=dt, tau=max(100.0, 2 * dt), N_batch=max(8, int(400 * dt / 1000))
+        dt=dt, tau=max(100.0, 2 * dt), N_batch=noise_batch_size(dt)
     )
     expected = math.sqrt(2 * 0.01 * math.sqrt(10) * math.sqrt(dt) * 0.1 * 0.1)
     assert psychrnn_noise_std(dt, 0.1) == pytest.approx(expected, rel=1e-12)

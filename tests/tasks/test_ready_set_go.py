@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from task_helpers import assert_valid_batch, measured_noise_std, noise_outputs
+from task_helpers import assert_valid_batch, measured_noise_std, noise_batch_size, noise_outputs
 
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import ReadySetGo
@@ -84,7 +84,12 @@ def test_psychometric():
 
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0, 50.0])
 def test_noise_std(dt):
-    task = ReadySetGo(dt=dt, tau=max(100.0, 2 * dt), pulse_duration=max(20.0, dt), N_batch=16)
+    task = ReadySetGo(
+        dt=dt,
+        tau=max(100.0, 2 * dt),
+        pulse_duration=max(20.0, dt),
+        N_batch=noise_batch_size(dt),
+    )
     assert measured_noise_std(task) == pytest.approx(0.05 * np.sqrt(10.0 / dt), rel=0.03)
 
 
