@@ -153,10 +153,12 @@ class MatchToCategory(Task):
         trials.add_period("fixation", 0.0, self.onset_time)
         trials.add_period("stimulus", self.onset_time, stimulus_end)
         trials.add_period("decision", stimulus_end, stimulus_end + self.output_duration)
+        # Noise first, written straight into the inputs, then the signal on top: the noise is
+        # most of the work (16 channels), so it gets the one full pass.
+        trials.set_input_noise(self.stim_noise / (2.0 * self.dt))
         trials.add_input_pattern("stimulus", ring_input(angle, self.preferred_angles))
         trials.set_target(category, "decision", 1.0)
         trials.set_mask(None, "decision")
-        trials.add_input_noise(self.stim_noise / (2.0 * self.dt))
 
         trials.set_condition("angle", angle)
         trials.set_condition("category", category)

@@ -15,13 +15,22 @@ from psychrnn_widgets.tasks.metrics import check_outputs, masked_choice
 from psychrnn_widgets.tasks.params import Param, format_value
 from psychrnn_widgets.tasks.registry import register_task
 
-__all__ = ["COMPAT_PARAM", "PerceptualDiscrimination", "psychrnn_noise_std"]
+__all__ = ["COMPAT_PARAM", "PerceptualDiscrimination", "STIM_NOISE_PARAM", "psychrnn_noise_std"]
 
 COMPAT_PARAM = Param(
     "psychrnn_compat",
     "bool",
     False,
     "Reproduce PsychRNN 1.0.0 exactly, including its known bugs.",
+)
+# The noise scale of both discrimination tasks, used by psychrnn_noise_std.
+STIM_NOISE_PARAM = Param(
+    "stim_noise",
+    "float",
+    0.1,
+    "Input noise scale (0.1 in PsychRNN).",
+    minimum=0.0,
+    maximum=10.0,
 )
 
 # PsychRNN's target levels for the chosen and the other output channel.
@@ -99,14 +108,7 @@ class PerceptualDiscrimination(Task):
             choices=(0, 1),
             allow_none=True,
         ),
-        Param(
-            "stim_noise",
-            "float",
-            0.1,
-            "Input noise scale (0.1 in PsychRNN).",
-            minimum=0.0,
-            maximum=10.0,
-        ),
+        STIM_NOISE_PARAM,
         COMPAT_PARAM,
     )
     input_channels = ("evidence_0", "evidence_1")
@@ -151,15 +153,18 @@ class PerceptualDiscrimination(Task):
         trials.add_period_steps("fixation", 0, stimulus[:, 0])
         trials.add_period_steps("decision", ms_to_step(end, dt, self.N_steps), self.N_steps)
 
-        trials.set_input(None, "stimulus", 1.0)
-        trials.add_input(direction, "stimulus", coherence)
+        # Noise first, straight into the inputs. Then the stimulus on top: 1 on both channels plus
+        # the coherence on the correct one, added in one call.
+        trials.set_input_noise(psychrnn_noise_std(dt, self.stim_noise))
+        stimulus_level = np.ones((B, 2))
+        stimulus_level[np.arange(B), direction] += coherence
+        trials.add_input_pattern("stimulus", stimulus_level)
         target_period = "decision"
         if compat:
             target_period = np.arange(self.N_steps)[None, :] >= target_start[:, None]
-        trials.set_target(None, target_period, LO)
-        trials.set_target(direction, target_period, HI)
+        for channel in range(2):
+            trials.set_target(channel, target_period, np.where(direction == channel, HI, LO))
         trials.set_mask(None, "decision")
-        trials.add_input_noise(psychrnn_noise_std(dt, self.stim_noise))
 
         trials.set_condition("coherence", coherence)
         trials.set_condition("direction", direction)
