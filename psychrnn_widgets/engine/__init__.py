@@ -9,6 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from psychrnn_widgets.engine._runtime import enable_compilation_cache
+
+# TensorFlow reads its XLA flags when it sets up its devices, at the first operation, so the
+# compilation cache is switched on here, before any engine code touches TensorFlow.
+enable_compilation_cache()
+
 _EXPORTS = {
     "NetworkConfig": "config",
     "RateRNN": "network",

@@ -7,15 +7,24 @@ or per time step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from psychrnn_widgets.engine._runtime import release_free_memory
 from psychrnn_widgets.errors import TrainingError
 
 __all__ = ["CompiledUpdate"]
+
+logger = logging.getLogger(__name__)
+
+# Errors that a compiled program can raise while it runs; falling back to a plain graph would
+# not help with them.
+_NOT_COMPILATION_ERRORS = (tf.errors.ResourceExhaustedError, tf.errors.CancelledError)
+
 
 
 class CompiledUpdate:
@@ -80,9 +89,14 @@ class CompiledUpdate:
         self._tracked = self.variables + list(optimizer.variables)
         self._shadow = [tf.Variable(v, trainable=False, name="last_finite") for v in self._tracked]
 
-        n_in = int(network.config.N_in)
-        n_out = int(network.config.N_out)
         self.dtype = network.dtype
+        self._compiled_once = False
+        self._build_functions()
+
+    def _build_functions(self) -> None:
+        n_in = int(self.network.config.N_in)
+        n_out = int(self.network.config.N_out)
+        jit_compile = self.jit_compile
         batches = [
             tf.TensorSpec([None, None, None, n_in], self.dtype),
             tf.TensorSpec([None, None, None, n_out], self.dtype),
@@ -90,16 +104,28 @@ class CompiledUpdate:
             tf.TensorSpec([], tf.int64),
             tf.TensorSpec([], tf.int32),
         ]
-        self._train = tf.function(
-            self._train_updates, input_signature=batches, jit_compile=jit_compile
+        # AutoGraph is off: converting the engine's own code took about 1 s of every first call,
+        # and that code has no Python control flow on tensors. User callables (losses,
+        # regularizers, transfer functions) are converted where they are accepted instead.
+        #
+        # XLA compiles the forward pass and the gradients, where the time loops are. The
+        # optimiser step, clipping, freezing and the recovery copy run as a plain graph around
+        # it: compiling them too doubled the first call (about 2 s instead of 1 s on 2 cores)
+        # for no measurable gain per update.
+        self._gradients = (
+            tf.function(self._loss_and_gradients, jit_compile=True, autograph=False)
+            if jit_compile
+            else self._loss_and_gradients
         )
+        self._train = tf.function(self._train_updates, input_signature=batches, autograph=False)
         self._forward = tf.function(
             self._forward_once,
             input_signature=[tf.TensorSpec([None, None, n_in], self.dtype), tf.TensorSpec([2], tf.int64)],
             jit_compile=jit_compile,
+            autograph=False,
         )
-        self._restore = tf.function(self._restore_shadow)
-        self._save = tf.function(self._save_shadow)
+        self._restore = tf.function(self._restore_shadow, autograph=False)
+        self._save = tf.function(self._save_shadow, autograph=False)
 
     @property
     def tracing_count(self) -> int:
@@ -123,19 +149,58 @@ class CompiledUpdate:
         whether all weights are finite afterwards.
         """
         count = len(inputs) if count is None else int(count)
-        losses, outputs, finite = self._train(
+        arguments = (
             inputs,
             targets,
             mask,
             tf.constant(first_update, dtype=tf.int64),
             tf.constant(count, dtype=tf.int32),
         )
+        if self._compiled_once:
+            losses, outputs, finite = self._train(*arguments)
+        else:
+            losses, outputs, finite = self._first_call(arguments)
         return losses.numpy()[:count], outputs, bool(finite)
+
+    def _first_call(self, arguments: tuple[Any, ...]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Run the first call; if XLA cannot compile the update, go on without XLA.
+
+        XLA rejects some operations a user's loss may use, and a cache entry that another
+        process was still writing fails to load. The update is then rebuilt as a plain graph,
+        the weights and optimiser state are put back as they were before the call, and the
+        call is repeated.
+        """
+        try:
+            result = self._train(*arguments)
+        except tf.errors.OpError as error:
+            if not self.jit_compile or isinstance(error, _NOT_COMPILATION_ERRORS):
+                raise
+            self._drop_xla(error)
+            # Parts of the step that do not wait for the gradients (the optimiser's update
+            # count) may have run before the error stopped the graph.
+            self._restore()
+            result = self._train(*arguments)
+        self._compiled_once = True
+        # Compilation freed a few hundred MB that the C heap would otherwise keep.
+        release_free_memory()
+        return result
 
     def forward(self, inputs: np.ndarray, noise_seed: tuple[int, int]) -> np.ndarray:
         """Return the outputs of the network on ``inputs``, with noise drawn from ``noise_seed``."""
-        outputs = self._forward(inputs, tf.constant(noise_seed, dtype=tf.int64))
+        seed = tf.constant(noise_seed, dtype=tf.int64)
+        try:
+            outputs = self._forward(inputs, seed)
+        except tf.errors.OpError as error:
+            if not self.jit_compile or isinstance(error, _NOT_COMPILATION_ERRORS):
+                raise
+            self._drop_xla(error)
+            outputs = self._forward(inputs, seed)
         return outputs.numpy()
+
+    def _drop_xla(self, error: Exception) -> None:
+        logger.warning("XLA could not compile the update; training goes on without XLA: %s", error)
+        self.jit_compile = False
+        self._build_functions()
 
     def restore_last_finite(self) -> None:
         """Restore the weights and optimiser state of the latest update whose loss was finite.
@@ -174,30 +239,44 @@ class CompiledUpdate:
         first_update: tf.Tensor,
         count: tf.Tensor,
     ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        losses = tf.TensorArray(self.dtype, size=tf.shape(inputs)[0], element_shape=[])
-        outputs = tf.zeros_like(targets[0])
-        for k in tf.range(count):
-            seed = tf.stack([tf.constant(self.noise_key or 0, tf.int64), first_update + tf.cast(k, tf.int64)])
+        key = tf.constant(self.noise_key or 0, tf.int64)
+
+        def body(
+            k: tf.Tensor, losses: tf.TensorArray, outputs: tf.Tensor
+        ) -> tuple[tf.Tensor, tf.TensorArray, tf.Tensor]:
+            seed = tf.stack([key, first_update + tf.cast(k, tf.int64)])
             loss, outputs = self._update(inputs[k], targets[k], mask[k], seed)
-            losses = losses.write(k, loss)
+            return k + 1, losses.write(k, loss), outputs
+
+        start = (
+            tf.constant(0, tf.int32),
+            tf.TensorArray(self.dtype, size=tf.shape(inputs)[0], element_shape=[]),
+            tf.zeros_like(targets[0]),
+        )
+        _, losses, outputs = tf.while_loop(lambda k, *_: k < count, body, start)
 
         finite = tf.reduce_all(
             tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables])
         )
         return losses.stack(), outputs, finite
 
-    def _update(
+    def _loss_and_gradients(
         self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
-    ) -> tuple[tf.Tensor, tf.Tensor]:
+    ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
         with tf.GradientTape() as tape:
             outputs, states = self.network.forward(inputs, self._noise(inputs, seed))
             loss = self.objective(outputs, states, targets, mask)
         gradients = tape.gradient(loss, self.variables)
-
         gradients = [
             tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
             for g, v in zip(gradients, self.variables)
         ]
+        return loss, outputs, gradients
+
+    def _update(
+        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        loss, outputs, gradients = self._gradients(inputs, targets, mask, seed)
         # The freeze mask goes before clipping, as in PsychRNN, so frozen entries do not use
         # up any of the clipping norm.
         gradients = [

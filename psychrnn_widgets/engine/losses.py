@@ -13,6 +13,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from psychrnn_widgets.engine._autograph import user_callable
 from psychrnn_widgets.errors import InvalidParameterError
 
 __all__ = ["LOSSES", "NORMALIZATIONS", "check_loss", "compute_loss"]
@@ -66,7 +67,7 @@ def compute_loss(
     """
     check_loss(kind, normalization)
     if callable(kind):
-        return tf.cast(kind(outputs, targets, mask), outputs.dtype)
+        return tf.cast(user_callable(kind)(outputs, targets, mask), outputs.dtype)
     targets = tf.cast(targets, outputs.dtype)
     mask = tf.cast(mask, outputs.dtype)
     if kind == "mse":

@@ -14,6 +14,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from psychrnn_widgets.engine._autograph import user_callable
 from psychrnn_widgets.errors import InvalidParameterError
 
 __all__ = ["REGULARIZATION_FIELDS", "compute_regularization", "regularized_matrices"]
@@ -71,5 +72,5 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
         )
     custom = getattr(config, "custom_regularization", None)
     if custom is not None:
-        total += tf.cast(custom(network, config), dtype)
+        total += tf.cast(user_callable(custom)(network, config), dtype)
     return total

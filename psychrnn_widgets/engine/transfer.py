@@ -117,7 +117,9 @@ def tf_transfer_function(value: str | Callable[[Any], Any]) -> Callable[[Any], A
     checked = check_transfer_function(value)
     if isinstance(checked, str):
         return _tf_functions()[checked]
-    return checked
+    from psychrnn_widgets.engine._autograph import user_callable  # imports TensorFlow
+
+    return user_callable(checked)
 
 
 def numpy_transfer_function(

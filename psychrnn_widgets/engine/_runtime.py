@@ -1,0 +1,132 @@
+"""Process-wide TensorFlow settings: a persistent XLA compilation cache and heap release.
+
+Compiling the update with XLA is most of the wait before the first update (about 1 s on
+2 cores). TensorFlow can keep compiled programs on disk and load them in any later process that
+builds the same program: a restarted kernel, the next notebook, every page of a classroom server.
+:func:`enable_compilation_cache`, called when ``psychrnn_widgets.engine`` is imported, turns
+that on.
+
+The cache directory name contains the TensorFlow version and a fingerprint of the CPU, because a
+program compiled for one CPU or one XLA version must never be loaded on another (a home
+directory shared by cluster nodes, say). A cache entry is about 0.7 MB; the directory is pruned
+to the newest entries when it passes :data:`MAX_CACHE_BYTES`.
+
+Set ``PSYCHRNN_WIDGETS_XLA_CACHE=off`` to turn the cache off, or to a directory to put it there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+from importlib import metadata
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+__all__ = ["MAX_CACHE_BYTES", "cache_directory", "enable_compilation_cache", "release_free_memory"]
+
+logger = logging.getLogger(__name__)
+
+MAX_CACHE_BYTES = 256 * 2**20
+_FLAG = "--tf_xla_persistent_cache_directory"
+_OFF = {"0", "off", "false", "no", "none"}
+
+
+def _cpu_fingerprint() -> str:
+    text = platform.machine() + platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("model name", "flags", "Features")):
+                    text += line
+                if line.strip() == "":
+                    break  # the first processor describes them all
+    except OSError:
+        pass
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def cache_directory() -> Path | None:
+    """Return the directory of the compilation cache, or None when it is turned off."""
+    setting = os.environ.get("PSYCHRNN_WIDGETS_XLA_CACHE", "").strip()
+    if setting.lower() in _OFF:
+        return None
+    if setting:
+        root = Path(setting).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        root = Path(base) / "psychrnn_widgets" / "xla"
+    return root / f"tf-{_tensorflow_version()}-{_cpu_fingerprint()}"
+
+
+def _tensorflow_version() -> str:
+    """Return the installed TensorFlow version without importing TensorFlow."""
+    for distribution in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def _prune(directory: Path, limit: int) -> None:
+    """Delete the least recently written entries until the directory is at most half of ``limit``."""
+    entries = []
+    for path in directory.glob("*.pb"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        entries.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    if total <= limit:
+        return
+    for _, size, path in sorted(entries):
+        if total <= limit // 2:
+            break
+        try:
+            path.unlink()
+            total -= size
+        except OSError:
+            pass
+
+
+def enable_compilation_cache() -> Path | None:
+    """Point TensorFlow's persistent XLA cache at :func:`cache_directory`; return it or None.
+
+    TensorFlow reads ``TF_XLA_FLAGS`` when it sets up its devices, at the first operation it
+    runs, so this must come before that; ``import psychrnn_widgets.engine`` calls it. A cache
+    directory the user set in ``TF_XLA_FLAGS`` is left alone. A directory that cannot be created
+    turns the cache off.
+    """
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if _FLAG in flags:
+        return None
+    directory = cache_directory()
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _prune(directory, MAX_CACHE_BYTES)
+    except OSError as error:
+        logger.info("XLA compilation cache is off: cannot create %s (%s)", directory, error)
+        return None
+    os.environ["TF_XLA_FLAGS"] = f"{flags} {_FLAG}={directory}".strip()
+    return directory
+
+
+def release_free_memory() -> None:
+    """Hand memory that the C heap has freed back to the operating system (glibc only).
+
+    XLA compilation allocates and frees a few hundred MB; glibc keeps most of it mapped, so a
+    kernel's resident memory stayed about 150 MB higher than it needed to be.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another C library: nothing to do
+        pass

@@ -1,0 +1,172 @@
+"""The compiled update: AutoGraph for user code, the XLA fallback and the compilation cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
+from psychrnn_widgets.engine import _runtime
+from psychrnn_widgets.tasks import PerceptualDiscrimination
+
+
+def make_trainer(**training):
+    task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
+    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3))
+    return Trainer(network, task, TrainingConfig(seed=0, **training))
+
+
+def test_user_loss_with_python_branch_on_a_tensor_trains():
+    # The update is traced without AutoGraph; a user's loss is converted on its own, so a
+    # plain Python `if` on a tensor still becomes a graph branch.
+    def loss(outputs, targets, mask):
+        error = tf.reduce_mean(tf.square(mask * (outputs - targets)))
+        if error > 1e6:
+            return tf.constant(0.0)
+        return error
+
+    trainer = make_trainer(loss=loss, max_updates=3)
+    history = trainer.run()
+
+    assert len(history.loss) == 3
+    assert np.all(np.isfinite(history.loss))
+    assert history.loss[0] > 0.0
+
+
+def test_loss_that_xla_cannot_compile_falls_back_to_a_graph(caplog):
+    # tf.numpy_function runs Python, which XLA cannot compile.
+    def loss(outputs, targets, mask):
+        host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
+        return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
+
+    trainer = make_trainer(loss=loss, max_updates=4)
+    with caplog.at_level(logging.WARNING, logger="psychrnn_widgets.engine._step"):
+        history = trainer.run()
+
+    assert len(history.loss) == 4
+    assert np.all(np.isfinite(history.loss))
+    assert trainer._compiled.jit_compile is False
+    assert any("without XLA" in record.getMessage() for record in caplog.records)
+
+
+def test_fallback_gives_the_same_losses_as_training_without_xla():
+    def loss(outputs, targets, mask):
+        host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
+        return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
+
+    fallen_back = make_trainer(loss=loss, max_updates=3).run()
+    task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
+    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3))
+    plain = Trainer(
+        network, task, TrainingConfig(seed=0, loss=loss, max_updates=3), jit_compile=False
+    ).run()
+
+    np.testing.assert_array_equal(fallen_back.loss, plain.loss)
+
+
+def test_cache_directory_names_tensorflow_version_and_cpu(monkeypatch, tmp_path):
+    monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", str(tmp_path))
+    directory = _runtime.cache_directory()
+
+    assert directory.parent == tmp_path
+    assert directory.name.startswith(f"tf-{tf.__version__}-")
+    assert len(directory.name.rsplit("-", 1)[1]) == 12
+
+
+@pytest.mark.parametrize("setting", ["off", "0", "OFF", "none"])
+def test_cache_can_be_turned_off(monkeypatch, setting):
+    monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", setting)
+    monkeypatch.setenv("TF_XLA_FLAGS", "")
+
+    assert _runtime.cache_directory() is None
+    assert _runtime.enable_compilation_cache() is None
+    assert os.environ["TF_XLA_FLAGS"] == ""
+
+
+def test_cache_keeps_a_directory_the_user_chose(monkeypatch, tmp_path):
+    flags = f"--tf_xla_persistent_cache_directory={tmp_path}"
+    monkeypatch.setenv("TF_XLA_FLAGS", flags)
+
+    assert _runtime.enable_compilation_cache() is None
+    assert os.environ["TF_XLA_FLAGS"] == flags
+
+
+def test_cache_flag_added_to_existing_flags(monkeypatch, tmp_path):
+    monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", str(tmp_path))
+    monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_auto_jit=0")
+
+    directory = _runtime.enable_compilation_cache()
+
+    assert directory.is_dir()
+    assert os.environ["TF_XLA_FLAGS"] == (
+        f"--tf_xla_auto_jit=0 --tf_xla_persistent_cache_directory={directory}"
+    )
+
+
+def test_cache_directory_that_cannot_be_made_turns_the_cache_off(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", str(blocker))
+    monkeypatch.setenv("TF_XLA_FLAGS", "")
+
+    assert _runtime.enable_compilation_cache() is None
+    assert os.environ["TF_XLA_FLAGS"] == ""
+
+
+def test_prune_deletes_the_oldest_entries_down_to_half_the_limit(tmp_path):
+    now = time.time()
+    for index in range(6):
+        path = tmp_path / f"entry{index}.pb"
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (now + index, now + index))
+    (tmp_path / "other.txt").write_bytes(b"y" * 1000)
+
+    _runtime._prune(tmp_path, limit=500)
+
+    assert sorted(p.name for p in tmp_path.glob("*.pb")) == ["entry4.pb", "entry5.pb"]
+    assert (tmp_path / "other.txt").exists()
+
+
+def test_prune_leaves_a_cache_under_the_limit(tmp_path):
+    for index in range(3):
+        (tmp_path / f"entry{index}.pb").write_bytes(b"x" * 100)
+
+    _runtime._prune(tmp_path, limit=300)
+
+    assert len(list(tmp_path.glob("*.pb"))) == 3
+
+
+CHILD = r"""
+import json, sys, time
+from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
+from psychrnn_widgets.tasks import PerceptualDiscrimination
+task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
+network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3))
+history = Trainer(network, task, TrainingConfig(seed=0, max_updates=2)).run()
+print(json.dumps([float(x) for x in history.loss]))
+"""
+
+
+def test_second_process_loads_the_compiled_update_from_the_cache(tmp_path):
+    environment = dict(os.environ, PSYCHRNN_WIDGETS_XLA_CACHE=str(tmp_path), TF_XLA_FLAGS="")
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD], env=environment, capture_output=True, text=True,
+            timeout=300, check=True,
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    entries = list(Path(tmp_path).glob("*/*.pb"))
+
+    assert len(entries) >= 1
+    # A loaded program computes exactly what the freshly compiled one did.
+    assert runs[0] == runs[1]
