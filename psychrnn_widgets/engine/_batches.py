@@ -1,4 +1,9 @@
-"""Training batches keyed by update index, generated one call ahead in a worker thread."""
+"""Training batches keyed by update index, generated one call ahead in a worker thread.
+
+A process can turn the worker thread off with :func:`set_prefetch`; the batches are then made
+when they are needed. Each batch depends only on the seed and its update index, so both ways
+give the same batches.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["StackedBatches", "BatchSource", "batch_rng"]
+__all__ = ["StackedBatches", "BatchSource", "batch_rng", "prefetch_enabled", "set_prefetch"]
 
 # Stream numbers of the random generators derived from the training seed.
 TRAIN_STREAM = 0
 METRIC_STREAM = 1
+
+# Whether new BatchSource objects of this process prefetch in a thread. Sweep workers turn it
+# off when they share the machine's cores with other workers: there the thread competes with
+# the other workers for a core instead of using an idle one.
+_prefetch = True
+
+
+def set_prefetch(enabled: bool) -> None:
+    """Make batch sources created later in this process prefetch (True) or not (False)."""
+    global _prefetch
+    _prefetch = bool(enabled)
+
+
+def prefetch_enabled() -> bool:
+    """Return whether batch sources created now prefetch in a thread."""
+    return _prefetch
 
 
 def batch_rng(seed: int, update: int, stream: int = TRAIN_STREAM) -> np.random.Generator:
@@ -51,13 +72,15 @@ class BatchSource:
     """Hands out batches and prepares the next call's batches while the current call runs.
 
     TensorFlow releases the GIL while the compiled update runs, so NumPy trial generation in
-    the worker thread overlaps with it.
+    the worker thread overlaps with it. With ``prefetch`` False (default: the process setting of
+    :func:`set_prefetch`) there is no thread and :meth:`get` makes the batches when asked.
     """
 
-    def __init__(self, seed: int, dtype: Any, size: int) -> None:
+    def __init__(self, seed: int, dtype: Any, size: int, prefetch: bool | None = None) -> None:
         self.seed = seed
         self.dtype = dtype
         self.size = size
+        self.prefetches = prefetch_enabled() if prefetch is None else bool(prefetch)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: tuple[tuple[int, int, int], concurrent.futures.Future] | None = None
 
@@ -81,7 +104,12 @@ class BatchSource:
         return _pad(result, self.size)
 
     def prefetch(self, stage: int, task: Any, first_update: int, count: int) -> None:
-        """Start generating the batches that a later :meth:`get` with the same key returns."""
+        """Start generating the batches that a later :meth:`get` with the same key returns.
+
+        Does nothing when this source does not prefetch.
+        """
+        if not self.prefetches:
+            return
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="psychrnn-widgets-batches"
