@@ -112,28 +112,35 @@ def lstm_recurrence(
     # A static width keeps the slices below static, which XLA fuses best.
     n_rec = w_hidden.shape[0] if w_hidden.shape[0] is not None else tf.shape(w_hidden)[0]
 
-    def step(carry: tuple[tf.Tensor, ...], projected_t: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        hidden, cell = carry[0], carry[1]
+    # The forward step carries one row per trial, [h, c, sigmoid gates, candidate], and the
+    # scan stacks those rows. One stacked output per step was faster than four: every output
+    # costs a separate write per step in the compiled loop.
+    def step(row: tf.Tensor, projected_t: tf.Tensor) -> tf.Tensor:
+        hidden, cell = row[:, :n_rec], row[:, n_rec : 2 * n_rec]
         pre_activation = tf.matmul(hidden, w_hidden) + projected_t
-        # The gate activations are outputs too, so the backward pass need not recompute them.
         gates = tf.math.sigmoid(pre_activation[:, : 3 * n_rec])
         candidate = tf.math.tanh(pre_activation[:, 3 * n_rec :])
         forget, write, read = tf.split(gates, 3, axis=1)
         cell = forget * cell + write * candidate
-        return read * activation(cell), cell, gates, candidate
+        return tf.concat([read * activation(cell), cell, gates, candidate], axis=1)
 
     @tf.custom_gradient
     def recurrence(
         projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor
     ) -> Any:
-        zeros = tf.zeros_like(initial_hidden)
-        initializer = (initial_hidden, initial_cell, tf.tile(zeros, [1, 3]), zeros)
-        hidden, cells, gates, candidate = tf.scan(step, projected, initializer=initializer)
+        # Only h_0 and c_0 of the initial row are read.
+        first = tf.concat([initial_hidden, initial_cell, tf.zeros_like(projected[0])], axis=1)
+        rows = tf.scan(step, projected, initializer=first)
+        hidden = rows[:, :, :n_rec]
 
         def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+            cells = rows[:, :, n_rec : 2 * n_rec]
+            forget = rows[:, :, 2 * n_rec : 3 * n_rec]
+            write = rows[:, :, 3 * n_rec : 4 * n_rec]
+            read = rows[:, :, 4 * n_rec : 5 * n_rec]
+            candidate = rows[:, :, 5 * n_rec :]
             previous_hidden = tf.concat([initial_hidden[tf.newaxis], hidden[:-1]], axis=0)
             previous_cells = tf.concat([initial_cell[tf.newaxis], cells[:-1]], axis=0)
-            forget, write, read = tf.split(gates, 3, axis=2)
             cell_activity = activation(cells)
 
             # dL/dc_t gains dh_t * cell_slope. The gate pre-activation gradients are
@@ -150,23 +157,35 @@ def lstm_recurrence(
                 axis=2,
             )
             weights_t = tf.transpose(weights)
+            n_steps = tf.shape(projected)[0]
+            sequences = [
+                tf.TensorArray(upstream.dtype, size=n_steps).unstack(sequence)
+                for sequence in (upstream, cell_slope, coefficients, forget)
+            ]
 
-            def back(carry: tuple[tf.Tensor, tf.Tensor], elems: Any) -> tuple[tf.Tensor, tf.Tensor]:
-                d_gates_next, d_cell_next = carry
-                upstream_t, slope_t, coefficients_t, forget_t = elems
+            # A while loop rather than a scan: only dL/d(gates) is needed at every step, and
+            # dL/dc_t only at the end, so the loop writes one output per step instead of two.
+            def back(
+                t: tf.Tensor, d_gates_next: tf.Tensor, d_cell_next: tf.Tensor, d_gates: Any
+            ) -> tuple[Any, ...]:
+                upstream_t, slope_t, coefficients_t, forget_t = (s.read(t) for s in sequences)
                 d_hidden = upstream_t + tf.matmul(d_gates_next, weights_t)
                 d_cell = d_cell_next + d_hidden * slope_t
-                d_gates = tf.concat([d_cell, d_cell, d_hidden, d_cell], axis=1) * coefficients_t
-                return d_gates, d_cell * forget_t
+                d_gates_t = tf.concat([d_cell, d_cell, d_hidden, d_cell], axis=1) * coefficients_t
+                return t - 1, d_gates_t, d_cell * forget_t, d_gates.write(t, d_gates_t)
 
-            d_gates, d_cells_carried = tf.scan(
+            _, d_gates_first, d_initial_cell, d_gates = tf.while_loop(
+                lambda t, *_: t >= 0,
                 back,
-                (upstream, cell_slope, coefficients, forget),
-                initializer=(tf.zeros_like(projected[0]), zeros),
-                reverse=True,
+                (
+                    n_steps - 1,
+                    tf.zeros_like(projected[0]),
+                    tf.zeros_like(initial_cell),
+                    tf.TensorArray(upstream.dtype, size=n_steps),
+                ),
             )
-            d_initial_hidden = tf.matmul(d_gates[0], weights_t)
-            d_initial_cell = d_cells_carried[0]
+            d_gates = d_gates.stack()
+            d_initial_hidden = tf.matmul(d_gates_first, weights_t)
             d_weights = tf.matmul(
                 tf.reshape(previous_hidden, [-1, n_rec]),
                 tf.reshape(d_gates, [-1, 4 * n_rec]),
