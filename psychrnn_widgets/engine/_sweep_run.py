@@ -30,6 +30,7 @@ __all__ = [
     "limit_tensorflow_threads",
     "read_json",
     "run_one",
+    "tensorflow_threads",
     "write_json_atomic",
 ]
 
@@ -104,6 +105,17 @@ def limit_tensorflow_threads(threads: int | None) -> None:
             threading.get_intra_op_parallelism_threads(),
             threads,
         )
+
+
+def tensorflow_threads() -> dict[str, int]:
+    """Return TensorFlow's intra-op and inter-op thread counts in this process (0: default)."""
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    return {
+        "intra_op": int(threading.get_intra_op_parallelism_threads()),
+        "inter_op": int(threading.get_inter_op_parallelism_threads()),
+    }
 
 
 def configure_worker(threads: int | None) -> None:
@@ -181,8 +193,16 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
         row["status"] = "finished"
 
 
-def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -> dict[str, Any]:
+def run_one(
+    spec: Mapping[str, Any],
+    out_dir: str,
+    tf_threads: int | None = 1,
+    prefetch_batches: bool = True,
+) -> dict[str, Any]:
     """Run one sweep point and return its result row.
+
+    ``prefetch_batches`` False makes the trainer generate each batch when it needs it, without
+    its prefetch thread; the batches, and so the results, are the same either way.
 
     Errors while building, training, evaluating or saving are caught and recorded in the row
     (only an ``out_dir`` that cannot be written raises). The row and the spec are written to
@@ -209,8 +229,13 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
         "path": None,
     }
     details: str | None = None
+    threads_used: dict[str, int] | None = None
     try:
         limit_tensorflow_threads(tf_threads)
+        threads_used = tensorflow_threads()
+        from psychrnn_widgets.engine._batches import set_prefetch
+
+        set_prefetch(prefetch_batches)
         # Load TensorFlow and the engine before the clock starts, so that wall_time_s measures
         # the run and not the first run's share of the worker start-up.
         import psychrnn_widgets.engine.io  # noqa: F401
@@ -241,6 +266,9 @@ def run_one(spec: Mapping[str, Any], out_dir: str, tf_threads: int | None = 1) -
         "pid": os.getpid(),
         "started": started,
         "traceback": details,
+        # What the run really got, to check the one-thread-per-worker setting.
+        "tf_threads": threads_used,
+        "prefetch_batches": bool(prefetch_batches),
     }
     write_json_atomic(run_dir / METRICS_FILE, metrics)
     return row

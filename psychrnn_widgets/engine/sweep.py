@@ -103,6 +103,7 @@ def sweep(
     *,
     max_workers: int | None = None,
     tf_threads: int | None = 1,
+    prefetch_batches: bool | None = None,
     max_runs_per_worker: int | None = 25,
     progress: Callable[[SweepUpdate], Any] | None = None,
     retry_failed: bool = True,
@@ -133,6 +134,12 @@ def sweep(
     tf_threads : int or None, default 1
         TensorFlow intra-op and inter-op threads per worker, so N workers keep N cores busy.
         None leaves TensorFlow's defaults.
+    prefetch_batches : bool or None, default None
+        Whether each run's trainer generates its next batches in a second thread while
+        TensorFlow runs the current update. That thread needs a core of its own to help, so
+        None prefetches only in a local pool with fewer workers than CPU cores, and not on a
+        given executor (whose workers are expected to fill the cores). The batches, and so
+        the results, are the same either way.
     max_runs_per_worker : int or None, default 25
         Runs after which a local worker process is replaced by a fresh one (Python 3.11 and
         later; None keeps workers for the whole sweep). Each run leaves its compiled TensorFlow
@@ -182,6 +189,12 @@ def sweep(
     _check_count("max_runs_per_worker", max_runs_per_worker, allow_none=True)
     if tf_threads is not None:
         _check_count("tf_threads", tf_threads, allow_none=False)
+    if prefetch_batches is not None and not isinstance(prefetch_batches, bool):
+        raise InvalidParameterError(
+            "prefetch_batches",
+            f"prefetch_batches must be True, False or None (got {prefetch_batches!r})",
+            prefetch_batches,
+        )
     if not isinstance(retry_failed, bool):
         raise InvalidParameterError(
             "retry_failed",
@@ -245,10 +258,16 @@ def sweep(
         pool, owned = resolve_executor(
             executor, len(pending), max_workers, tf_threads, max_runs_per_worker
         )
+        prefetch = prefetch_batches
+        if prefetch is None:
+            # The same worker count as resolve_executor gives the pool it starts.
+            cores = os.cpu_count() or 1
+            prefetch = owned and min(len(pending), max_workers or cores) < cores
         futures: dict[cf.Future, RunSpec] = {}
         try:
             for run in pending:
-                futures[pool.submit(run_one, run.to_dict(), str(out), tf_threads)] = run
+                future = pool.submit(run_one, run.to_dict(), str(out), tf_threads, prefetch)
+                futures[future] = run
             collect(futures, out, reporter, rows, poll_interval)
         except BaseException:
             # Interrupted (KeyboardInterrupt included): drop queued runs. Finished runs are

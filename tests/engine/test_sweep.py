@@ -149,6 +149,7 @@ def test_sweep_rejects_bad_executor(tmp_path):
         ({"max_workers": 0}, "max_workers must be an integer of at least 1 or None (got max_workers=0)"),
         ({"tf_threads": 0}, "tf_threads must be an integer of at least 1 (got tf_threads=0)"),
         ({"max_runs_per_worker": 0}, "max_runs_per_worker must be an integer of at least 1 or None (got max_runs_per_worker=0)"),
+        ({"prefetch_batches": 1}, "prefetch_batches must be True, False or None (got 1)"),
         ({"retry_failed": "yes"}, "retry_failed must be True or False (got 'yes')"),
         ({"progress": 5}, "progress must be callable or None (got 5)"),
         ({"poll_interval": 0}, "poll_interval must be a number of seconds above 0 (got 0 s)"),
@@ -245,6 +246,9 @@ def test_local_metrics_match_files(local_sweep):
     assert metrics["status"] == "finished"
     assert metrics["settings"] == {"dale_ratio": 0.8}
     assert metrics["traceback"] is None
+    # One TensorFlow thread per worker; the prefetch thread only when a core is left over.
+    assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
+    assert metrics["prefetch_batches"] is (2 < (os.cpu_count() or 1))
     failed = json.loads((out / table.iloc[2]["run_id"] / "metrics.json").read_text())
     assert failed["error"] == DALE_ERROR
     assert "Traceback" in failed["traceback"]
@@ -309,6 +313,9 @@ def test_dask_matches_local(local_sweep, tmp_path):
         worker_pids = set(client.run(os.getpid).values())
 
     assert run_pids <= worker_pids
+    # On a given executor the trainers generate batches inline.
+    metrics = json.loads((tmp_path / table["run_id"][0] / "metrics.json").read_text())
+    assert metrics["prefetch_batches"] is False
     assert table["run_id"].tolist() == local_table["run_id"].tolist()
     assert table["status"].tolist() == ["finished", "finished", "failed", "failed"]
     assert table["error"].tolist()[2:] == [DALE_ERROR, DALE_ERROR]
@@ -345,3 +352,14 @@ def test_diverging_run_fails(tmp_path):
     metrics = json.loads((tmp_path / spec.run_id / "metrics.json").read_text())
     assert metrics["status"] == "failed"
     assert metrics["traceback"] is None
+    assert metrics["prefetch_batches"] is True  # run_one's default
+
+
+@pytest.mark.slow
+def test_single_worker_keeps_prefetch(tmp_path):
+    table = sweep(BASE, {"dale_ratio": [0.8]}, [0], tmp_path, max_workers=1)
+    assert table["status"].tolist() == ["finished"]
+    metrics = json.loads((tmp_path / table["run_id"][0] / "metrics.json").read_text())
+    # One worker leaves a core free for the prefetch thread on any machine with two or more.
+    assert metrics["prefetch_batches"] is (1 < (os.cpu_count() or 1))
+    assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
