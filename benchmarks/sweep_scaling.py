@@ -11,7 +11,12 @@ the rounds). It also reports the CPU seconds per run and the fraction of a core 
 (``core_share``): on a machine shared with other jobs that fraction, not the sweep, often limits
 the scaling.
 
-Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]``
+``--prefetch`` sets the trainers' batch prefetch thread: ``auto``, ``on`` or ``off``. ``auto`` is
+the sweep's default, which is off here because this script hands the sweep its own pool.
+``best-1`` runs 1 worker both with and without the thread and divides by the faster of the two.
+
+Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]
+[--prefetch auto|on|off|best-1]``
 """
 
 from __future__ import annotations
@@ -64,13 +69,13 @@ def start_pool(workers: int) -> tuple[cf.ProcessPoolExecutor, float]:
     return pool, time.perf_counter() - start
 
 
-def timed_sweep(workers: int, base: dict) -> dict[str, float]:
+def timed_sweep(workers: int, base: dict, prefetch: bool | None) -> dict[str, float]:
     """Run the sweep on a warmed pool of ``workers``; return its rates, counts and CPU use."""
     pool, startup = start_pool(workers)
     try:
         with tempfile.TemporaryDirectory(prefix="sweep-scaling-") as out:
             start = time.perf_counter()
-            table = sweep(base, GRID, SEEDS, out, executor=pool)
+            table = sweep(base, GRID, SEEDS, out, executor=pool, prefetch_batches=prefetch)
             elapsed = time.perf_counter() - start
     finally:
         pool.shutdown()
@@ -94,7 +99,18 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=150, help="training updates per run")
     parser.add_argument("--N_rec", type=int, default=32, help="recurrent units per network")
     parser.add_argument("--rounds", type=int, default=1, help="1-worker/2-worker pairs to run")
+    parser.add_argument(
+        "--prefetch",
+        choices=("auto", "on", "off", "best-1"),
+        default="auto",
+        help="batch prefetch thread of the trainers (best-1: 1 worker with and without)",
+    )
     args = parser.parse_args()
+    setting = {"auto": None, "on": True, "off": False, "best-1": None}[args.prefetch]
+    # Each pool: (label, workers, prefetch_batches given to sweep).
+    pools = [("1", 1, setting), ("2", 2, setting)]
+    if args.prefetch == "best-1":
+        pools = [("1 prefetch", 1, True), ("1 inline", 1, False), ("2", 2, None)]
     base = {
         "task": "perceptual_discrimination",
         "task_values": {"T": 1000.0, "N_batch": 32},
@@ -102,15 +118,15 @@ def main() -> None:
         "training": {"max_updates": args.updates, "eval_every": 10},
     }
 
-    measured: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    measured: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in pools}
     loads = [os.getloadavg()[0]]
     for round_index in range(args.rounds):
-        for workers in (1, 2):
-            pool_result = timed_sweep(workers, base)
-            measured[workers].append(pool_result)
+        for label, workers, prefetch in pools:
+            pool_result = timed_sweep(workers, base, prefetch)
+            measured[label].append(pool_result)
             loads.append(os.getloadavg()[0])
             print(
-                f"round {round_index + 1}, {workers} worker(s): "
+                f"round {round_index + 1}, {label} worker(s): "
                 f"{pool_result['runs_per_s']:.3f} runs/s, {pool_result['finished']} finished, "
                 f"{pool_result['cpu_s_per_run']:.2f} CPU s per run, "
                 f"{pool_result['core_share']:.2f} of a core per worker, "
@@ -118,10 +134,25 @@ def main() -> None:
                 flush=True,
             )
 
-    def median(workers: int, key: str) -> float:
-        return statistics.median(pool_result[key] for pool_result in measured[workers])
+    def median(label: str, key: str) -> float:
+        return statistics.median(pool_result[key] for pool_result in measured[label])
 
-    one_worker_rate, two_worker_rate = median(1, "runs_per_s"), median(2, "runs_per_s")
+    one_worker_label = "1"
+    if args.prefetch == "best-1":
+        one_worker_label = max(("1 prefetch", "1 inline"), key=lambda label: median(label, "runs_per_s"))
+    one_worker_rate, two_worker_rate = median(one_worker_label, "runs_per_s"), median("2", "runs_per_s")
+    extra = {}
+    if args.prefetch == "best-1":
+        extra = {
+            f"runs_per_s_{label.replace(' ', '_')}": round(median(label, "runs_per_s"), 4)
+            for label in ("1 prefetch", "1 inline")
+        }
+        extra.update(
+            {
+                f"cpu_s_per_run_{label.replace(' ', '_')}": round(median(label, "cpu_s_per_run"), 3)
+                for label in ("1 prefetch", "1 inline")
+            }
+        )
     result = {
         "benchmark": "sweep_scaling",
         "runs_completed": sum(
@@ -130,15 +161,18 @@ def main() -> None:
         "scaling_2_workers": round(two_worker_rate / one_worker_rate, 3),
         "runs_per_s_1_worker": round(one_worker_rate, 4),
         "runs_per_s_2_workers": round(two_worker_rate, 4),
-        "cpu_s_per_run_1_worker": round(median(1, "cpu_s_per_run"), 3),
-        "cpu_s_per_run_2_workers": round(median(2, "cpu_s_per_run"), 3),
-        "core_share_1_worker": round(median(1, "core_share"), 3),
-        "core_share_2_workers": round(median(2, "core_share"), 3),
+        "cpu_s_per_run_1_worker": round(median(one_worker_label, "cpu_s_per_run"), 3),
+        "cpu_s_per_run_2_workers": round(median("2", "cpu_s_per_run"), 3),
+        "core_share_1_worker": round(median(one_worker_label, "core_share"), 3),
+        "core_share_2_workers": round(median("2", "core_share"), 3),
         # An estimate, not a measurement: the scaling if every worker had a core to itself,
         # from CPU seconds per run alone (it ignores time a run spends waiting on files).
         "cpu_bound_scaling_estimate": round(
-            2 * median(1, "cpu_s_per_run") / median(2, "cpu_s_per_run"), 3
+            2 * median(one_worker_label, "cpu_s_per_run") / median("2", "cpu_s_per_run"), 3
         ),
+        **extra,
+        "prefetch": args.prefetch,
+        "one_worker_pool": one_worker_label,
         "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
         "updates_per_run": args.updates,
         "N_rec": args.N_rec,
