@@ -15,6 +15,9 @@ the scaling.
 the sweep's default, which is off here because this script hands the sweep its own pool.
 ``best-1`` runs 1 worker both with and without the thread and divides by the faster of the two.
 
+Each pool starts with an empty persistent XLA cache, so no pool reuses programs that an earlier
+one compiled.
+
 Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]
 [--prefetch auto|on|off|best-1]``
 """
@@ -71,6 +74,15 @@ def start_pool(workers: int) -> tuple[cf.ProcessPoolExecutor, float]:
 
 def timed_sweep(workers: int, base: dict, prefetch: bool | None) -> dict[str, float]:
     """Run the sweep on a warmed pool of ``workers``; return its rates, counts and CPU use."""
+    with tempfile.TemporaryDirectory(prefix="sweep-scaling-xla-") as cache:
+        # The engine keeps compiled programs in a persistent XLA cache. Each pool gets an empty
+        # one, so a pool never loads what an earlier pool or an earlier run of this script
+        # compiled. Spawned workers copy this environment when the pool starts them.
+        os.environ["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={cache}"
+        return _timed_sweep(workers, base, prefetch)
+
+
+def _timed_sweep(workers: int, base: dict, prefetch: bool | None) -> dict[str, float]:
     pool, startup = start_pool(workers)
     try:
         with tempfile.TemporaryDirectory(prefix="sweep-scaling-") as out:
@@ -172,6 +184,7 @@ def main() -> None:
         ),
         **extra,
         "prefetch": args.prefetch,
+        "xla_cache": "empty per pool",
         "one_worker_pool": one_worker_label,
         "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
         "updates_per_run": args.updates,

@@ -316,6 +316,7 @@ def test_dask_matches_local(local_sweep, tmp_path):
     # On a given executor the trainers generate batches inline.
     metrics = json.loads((tmp_path / table["run_id"][0] / "metrics.json").read_text())
     assert metrics["prefetch_batches"] is False
+    assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
     assert table["run_id"].tolist() == local_table["run_id"].tolist()
     assert table["status"].tolist() == ["finished", "finished", "failed", "failed"]
     assert table["error"].tolist()[2:] == [DALE_ERROR, DALE_ERROR]
