@@ -230,12 +230,14 @@ def run_one(
     }
     details: str | None = None
     threads_used: dict[str, int] | None = None
+    prefetch_before: bool | None = None
     try:
         limit_tensorflow_threads(tf_threads)
         threads_used = tensorflow_threads()
-        from psychrnn_widgets.engine._batches import set_prefetch
+        from psychrnn_widgets.engine import _batches
 
-        set_prefetch(prefetch_batches)
+        prefetch_before = _batches.prefetch_enabled()
+        _batches.set_prefetch(prefetch_batches)
         # Load TensorFlow and the engine before the clock starts, so that wall_time_s measures
         # the run and not the first run's share of the worker start-up.
         import psychrnn_widgets.engine.io  # noqa: F401
@@ -255,6 +257,13 @@ def run_one(
         row["status"] = "failed"
         row["error"] = f"{type(error).__name__}: {error}"
         details = traceback.format_exc()
+    finally:
+        if prefetch_before is not None:
+            # An executor that runs sweeps in the caller's process (a thread pool) must leave
+            # the caller's own trainers as they were.
+            from psychrnn_widgets.engine import _batches
+
+            _batches.set_prefetch(prefetch_before)
     row["wall_time_s"] = time.perf_counter() - clock
     row["cpu_time_s"] = time.process_time() - cpu_clock
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from psychrnn_widgets.engine._batches import prefetch_enabled
 from psychrnn_widgets.engine._sweep_run import EVAL_SEED, _updates_to_criterion
 from psychrnn_widgets.engine._sweep_spec import SweepBase, expand_runs
 from psychrnn_widgets.engine.events import TrainingHistory
@@ -344,7 +345,7 @@ def test_diverging_run_fails(tmp_path):
         }
     )
     (spec,) = expand_runs(base, {}, [0])
-    row = run_one(spec.to_dict(), str(tmp_path), tf_threads=None)
+    row = run_one(spec.to_dict(), str(tmp_path), tf_threads=None, prefetch_batches=False)
     assert row["status"] == "failed"
     assert row["error"].startswith("the loss became inf at update 1")
     assert row["updates"] == 0
@@ -353,7 +354,9 @@ def test_diverging_run_fails(tmp_path):
     metrics = json.loads((tmp_path / spec.run_id / "metrics.json").read_text())
     assert metrics["status"] == "failed"
     assert metrics["traceback"] is None
-    assert metrics["prefetch_batches"] is True  # run_one's default
+    assert metrics["prefetch_batches"] is False
+    # The run's setting does not outlive it in the calling process.
+    assert prefetch_enabled() is True
 
 
 @pytest.mark.slow
