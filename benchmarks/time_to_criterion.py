@@ -15,7 +15,9 @@ the held-out evaluations on both sides. PsychRNN's only hook inside its loop is 
 check, which also generates one batch and runs the network on it before calling the hook; that
 extra work is timed once before training and subtracted for every check.
 
-Each run is a fresh child process; rounds alternate which side goes first.
+Each run is a fresh child process; rounds alternate which side goes first. Our side runs twice
+per round: first with an empty XLA compilation cache (``ratio``), then in a new process that
+finds the program that run compiled (``warm_cache_ratio``), as after a kernel restart.
 
 Usage::
 
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -165,19 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     rounds = options.rounds or (1 if options.quick else 3)
     cap = options.cap or (150.0 if options.quick else 600.0)
 
-    runs: dict[str, list[dict]] = {"ours": [], "psychrnn": []}
+    runs: dict[str, list[dict]] = {"ours": [], "ours_warm": [], "psychrnn": []}
     for round_index in range(rounds):
         arguments = {"seed": round_index, "n_batch": 50, "n_rec": 50, "coherence": options.coherence,
                      "every": options.every, "held_out": HELD_OUT, "criterion": CRITERION, "cap_s": cap,
                      "jit": options.jit == "on"}
-        order = ("psychrnn", "ours") if round_index % 2 == 0 else ("ours", "psychrnn")
+        # "ours" starts from an empty XLA compilation cache, as on a machine that never trained
+        # this network; "ours_warm" then runs in a new process with the cache that run left, as
+        # after a kernel restart or on the next page of a classroom server.
+        cache = tempfile.mkdtemp(prefix="ttc-xla-")
+        env = {"PSYCHRNN_WIDGETS_XLA_CACHE": cache}
+        order = ("psychrnn", "ours", "ours_warm") if round_index % 2 == 0 else ("ours", "ours_warm", "psychrnn")
         for side in order:
-            if side == "ours":
-                result = run_python(OURS_SCRIPT, json.dumps(arguments), timeout=cap * 3 + 300)
-            else:
+            if side == "psychrnn":
                 result = run_in_psychrnn(PSYCHRNN_SCRIPT, json.dumps(arguments), timeout=cap * 3 + 300)
+            else:
+                result = run_python(OURS_SCRIPT, json.dumps(arguments), timeout=cap * 3 + 300, env=env)
             runs[side].append(result)
             print(f"round {round_index + 1} {side}: {json.dumps(result)}", file=sys.stderr, flush=True)
+        shutil.rmtree(cache, ignore_errors=True)
 
     def seconds(side: str) -> list[float | None]:
         return [r["reached"]["seconds"] if r["reached"] else None for r in runs[side]]
@@ -185,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     def updates(side: str) -> list[int | None]:
         return [r["reached"]["updates"] if r["reached"] else None for r in runs[side]]
 
-    pairs = [(o, p) for o, p in zip(seconds("ours"), seconds("psychrnn")) if o is not None and p is not None]
-    ratios = [o / p for o, p in pairs]
+    def ratios_of(side: str) -> list[float]:
+        return [o / p for o, p in zip(seconds(side), seconds("psychrnn")) if o is not None and p is not None]
+
+    ratios = ratios_of("ours")
+    warm_ratios = ratios_of("ours_warm")
     # Where PsychRNN hit the cap first, its time is at least the training time it had used.
     bounds = [r_o["reached"]["seconds"] / r_p["points"][-1][1] for r_o, r_p in zip(runs["ours"], runs["psychrnn"])
               if r_o["reached"] and not r_p["reached"] and r_p["points"]]
@@ -204,12 +217,19 @@ def main(argv: list[str] | None = None) -> int:
         "ours_median_s": spread(reached_ours, 2)["median"] if reached_ours else None,
         "psychrnn_median_s": spread(reached_psychrnn, 2)["median"] if reached_psychrnn else None,
         "ours_first_call_s": [None if r["first_call_s"] is None else round(r["first_call_s"], 2) for r in runs["ours"]],
+        "warm_cache_ratio": spread(warm_ratios, 3)["median"] if warm_ratios else None,
+        "warm_cache_ratio_spread": spread(warm_ratios, 3) if warm_ratios else None,
+        "ours_warm_s": [None if s is None else round(s, 2) for s in seconds("ours_warm")],
+        "ours_warm_updates": updates("ours_warm"),
+        "ours_warm_first_call_s": [None if r["first_call_s"] is None else round(r["first_call_s"], 2)
+                                   for r in runs["ours_warm"]],
         "psychrnn_not_reached": sum(s is None for s in seconds("psychrnn")),
         "ours_not_reached": sum(s is None for s in seconds("ours")),
         "cap_s": cap, "criterion": CRITERION, "coherence": options.coherence, "every": options.every,
         "held_out": HELD_OUT, "rounds": rounds, "jit": options.jit,
         "target": "ratio <= 0.1",
         "met": max(ratios + bounds) <= 0.1 if ratios or bounds else False,
+        "met_warm_cache": max(warm_ratios) <= 0.1 if warm_ratios else False,
         "load_average_1min": machine_info()["load_average_1min"], "time": utc_now(),
     }
     print(json.dumps(summary))

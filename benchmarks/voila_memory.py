@@ -5,7 +5,8 @@ its own HOME) through the helpers in ``tests/app``, opens it in headless Chromiu
 Playwright and times page open until the Train button is enabled. Then it sets Updates to 1000,
 presses Train, waits until the status line reports that the run reached max_updates, and reads the
 resident memory of the dashboard's kernel (the server's ``ipykernel_launcher`` child that used
-the most CPU) with psutil: the current RSS and the peak (``VmHWM``).
+the most CPU) with psutil: the current RSS and the peak (``VmHWM``), and from
+``/proc/PID/smaps_rollup`` its private memory and proportional share (PSS).
 
 The first page is opened without a preheated kernel (``--no-preheat``), the slowest case. Then a
 second server with the default preheated kernel gets 20 s before its page is opened and timed.
@@ -47,6 +48,26 @@ PSYCHRNN_PEAK_MB = 857.1
 TRAIN_TIMEOUT_MS = 900_000
 
 
+def _memory_shares(pid: int) -> dict:
+    """Return the kernel's private memory (USS), proportional share (PSS) and file-backed RSS in MB.
+
+    RSS counts TensorFlow's shared libraries in full in every kernel, though the pages are
+    shared; private memory is what one more kernel adds to a classroom server.
+    """
+    fields: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, rest = line.partition(":")
+            fields[name] = int(rest.split()[0])
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, ValueError, IndexError):
+        return {}
+    file_kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("RssFile")), 0)
+    private_kb = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {"private_mb": round(private_kb / 1024, 1), "pss_mb": round(fields.get("Pss", 0) / 1024, 1),
+            "file_rss_mb": round(file_kb / 1024, 1)}
+
+
 def kernel_memory(server) -> dict:
     """Return RSS and peak RSS in MB of the kernel that used the most CPU, and of all kernels."""
     kernels = []
@@ -56,8 +77,10 @@ def kernel_memory(server) -> dict:
             status = Path(f"/proc/{pid}/status").read_text()
             peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
             cpu = process.cpu_times()
+            shares = _memory_shares(pid)
             kernels.append({"pid": pid, "rss_mb": round(process.memory_info().rss / 2**20, 1),
-                            "peak_rss_mb": round(peak_kb / 1024, 1), "cpu_s": round(cpu.user + cpu.system, 1)})
+                            "peak_rss_mb": round(peak_kb / 1024, 1), "cpu_s": round(cpu.user + cpu.system, 1),
+                            **shares})
         except (psutil.NoSuchProcess, OSError):
             continue
     if not kernels:
@@ -127,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         "kernel_rss_mb": dashboard["rss_mb"],
         "kernel_peak_rss_mb": dashboard["peak_rss_mb"],
         "kernel_rss_before_training_mb": cold["rss_before_mb"],
+        "kernel_private_mb": dashboard.get("private_mb"),
+        "kernel_pss_mb": dashboard.get("pss_mb"),
+        "kernel_file_rss_mb": dashboard.get("file_rss_mb"),
         "train_s": cold["train_s"],
         "updates": options.updates,
         "kernels": cold["kernels"],
