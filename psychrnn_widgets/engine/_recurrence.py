@@ -75,27 +75,38 @@ def rate_recurrence(
 
 
 def lstm_recurrence(
-    projected: tf.Tensor,
+    inputs: tf.Tensor,
     initial_hidden: tf.Tensor,
     initial_cell: tf.Tensor,
     w_hidden: tf.Tensor,
+    w_input: tf.Tensor,
+    bias: tf.Tensor,
     hidden_activation: str,
 ) -> tf.Tensor:
     """Return hidden states (N_steps, N_batch, N_rec) of an LSTM, with a hand-written gradient.
 
+    Gates are ``h_{t-1} W_h + x_t W_x + b`` in the order forget, input (write), output (read),
+    candidate. The three sigmoid gates come first so that one sigmoid covers them: four
+    activations over column slices made the compiled forward step about twice as slow.
+
     Parameters
     ----------
-    projected
-        Time-major input part of the gates, ``x_t W_x + b`` (N_steps, N_batch, 4 N_rec), in the
-        gate order forget, input (write), output (read), candidate. The three sigmoid gates come
-        first so that one sigmoid covers them: four activations over column slices made the
-        compiled forward step about twice as slow.
+    inputs
+        Time-major inputs x_t, (N_steps, N_batch, N_in).
     initial_hidden, initial_cell
         h_0 and c_0, shape (N_batch, N_rec).
-    w_hidden
-        Hidden rows of the four gate matrices side by side in the same order, (N_rec, 4 N_rec).
+    w_hidden, w_input, bias
+        Hidden rows (N_rec, 4 N_rec), input rows (N_in, 4 N_rec) and biases (4 N_rec,) of the
+        four gate matrices side by side in that order.
     hidden_activation
         ``"tanh"`` (h = o tanh(c)) or ``"sigmoid"`` (h = o sigmoid(c), PsychRNN's LSTM).
+
+    Notes
+    -----
+    The input part of the gates is formed inside the loop, not for all steps beforehand. The
+    stacked (N_steps, N_batch, 4 N_rec) tensor it replaces pushed the compiled update's scratch
+    memory above 32 MB in the benchmark configuration, and glibc hands blocks that large out as
+    fresh pages every update: the page faults took longer than the arithmetic.
     """
     if hidden_activation == "tanh":
         activation = tf.math.tanh
@@ -112,90 +123,93 @@ def lstm_recurrence(
     # A static width keeps the slices below static, which XLA fuses best.
     n_rec = w_hidden.shape[0] if w_hidden.shape[0] is not None else tf.shape(w_hidden)[0]
 
-    # The forward step carries one row per trial, [h, c, sigmoid gates, candidate], and the
-    # scan stacks those rows. One stacked output per step was faster than four: every output
-    # costs a separate write per step in the compiled loop.
-    def step(row: tf.Tensor, projected_t: tf.Tensor) -> tf.Tensor:
-        hidden, cell = row[:, :n_rec], row[:, n_rec : 2 * n_rec]
-        pre_activation = tf.matmul(hidden, w_hidden) + projected_t
-        gates = tf.math.sigmoid(pre_activation[:, : 3 * n_rec])
-        candidate = tf.math.tanh(pre_activation[:, 3 * n_rec :])
-        forget, write, read = tf.split(gates, 3, axis=1)
-        cell = forget * cell + write * candidate
-        return tf.concat([read * activation(cell), cell, gates, candidate], axis=1)
-
     @tf.custom_gradient
     def recurrence(
-        projected: tf.Tensor, initial_hidden: tf.Tensor, initial_cell: tf.Tensor, weights: tf.Tensor
+        inputs: tf.Tensor,
+        initial_hidden: tf.Tensor,
+        initial_cell: tf.Tensor,
+        w_hidden: tf.Tensor,
+        w_input: tf.Tensor,
+        bias: tf.Tensor,
     ) -> Any:
+        # The forward step carries one row per trial, [h, c, sigmoid gates, candidate], and
+        # the scan stacks those rows. One stacked output per step was faster than four: every
+        # output costs a separate write per step in the compiled loop.
+        def step(row: tf.Tensor, x_t: tf.Tensor) -> tf.Tensor:
+            hidden, cell = row[:, :n_rec], row[:, n_rec : 2 * n_rec]
+            pre_activation = tf.matmul(hidden, w_hidden) + tf.matmul(x_t, w_input) + bias
+            gates = tf.math.sigmoid(pre_activation[:, : 3 * n_rec])
+            candidate = tf.math.tanh(pre_activation[:, 3 * n_rec :])
+            forget, write, read = tf.split(gates, 3, axis=1)
+            cell = forget * cell + write * candidate
+            return tf.concat([read * activation(cell), cell, gates, candidate], axis=1)
+
         # Only h_0 and c_0 of the initial row are read.
-        first = tf.concat([initial_hidden, initial_cell, tf.zeros_like(projected[0])], axis=1)
-        rows = tf.scan(step, projected, initializer=first)
+        gate_zeros = tf.zeros_like(tf.tile(initial_hidden, [1, 4]))
+        first = tf.concat([initial_hidden, initial_cell, gate_zeros], axis=1)
+        rows = tf.scan(step, inputs, initializer=first)
         hidden = rows[:, :, :n_rec]
 
-        def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-            cells = rows[:, :, n_rec : 2 * n_rec]
-            forget = rows[:, :, 2 * n_rec : 3 * n_rec]
-            write = rows[:, :, 3 * n_rec : 4 * n_rec]
-            read = rows[:, :, 4 * n_rec : 5 * n_rec]
-            candidate = rows[:, :, 5 * n_rec :]
-            previous_hidden = tf.concat([initial_hidden[tf.newaxis], hidden[:-1]], axis=0)
-            previous_cells = tf.concat([initial_cell[tf.newaxis], cells[:-1]], axis=0)
-            cell_activity = activation(cells)
+        def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, ...]:
+            w_hidden_t = tf.transpose(w_hidden)
+            n_steps = tf.shape(rows)[0]
 
-            # dL/dc_t gains dh_t * cell_slope. The gate pre-activation gradients are
-            # [dc_t, dc_t, dh_t, dc_t] times the coefficients, all formed here once for every
-            # step, so that a backward step is one matmul and a few fused elementwise ops.
-            cell_slope = read * activation_slope(cell_activity)
-            coefficients = tf.concat(
-                [
-                    previous_cells * forget * (1.0 - forget),
-                    candidate * write * (1.0 - write),
-                    cell_activity * read * (1.0 - read),
-                    write * (1.0 - tf.square(candidate)),
-                ],
-                axis=2,
-            )
-            weights_t = tf.transpose(weights)
-            n_steps = tf.shape(projected)[0]
-            sequences = [
-                tf.TensorArray(upstream.dtype, size=n_steps).unstack(sequence)
-                for sequence in (upstream, cell_slope, coefficients, forget)
-            ]
-
-            # A while loop rather than a scan: only dL/d(gates) is needed at every step, and
-            # dL/dc_t only at the end, so the loop writes one output per step instead of two.
+            # The step's coefficients are formed from the stored row inside the loop rather
+            # than stacked for all steps beforehand, which saves memory for the same reason as
+            # above. A while loop rather than a scan, because only dL/d(gates) is needed at
+            # every step and dL/dc_t only at the end.
             def back(
                 t: tf.Tensor, d_gates_next: tf.Tensor, d_cell_next: tf.Tensor, d_gates: Any
             ) -> tuple[Any, ...]:
-                upstream_t, slope_t, coefficients_t, forget_t = (s.read(t) for s in sequences)
-                d_hidden = upstream_t + tf.matmul(d_gates_next, weights_t)
-                d_cell = d_cell_next + d_hidden * slope_t
-                d_gates_t = tf.concat([d_cell, d_cell, d_hidden, d_cell], axis=1) * coefficients_t
-                return t - 1, d_gates_t, d_cell * forget_t, d_gates.write(t, d_gates_t)
+                row = rows[t]
+                cell = row[:, n_rec : 2 * n_rec]
+                forget = row[:, 2 * n_rec : 3 * n_rec]
+                write = row[:, 3 * n_rec : 4 * n_rec]
+                read = row[:, 4 * n_rec : 5 * n_rec]
+                candidate = row[:, 5 * n_rec :]
+                previous_cell = tf.where(
+                    t > 0, rows[tf.maximum(t - 1, 0)][:, n_rec : 2 * n_rec], initial_cell
+                )
+                cell_activity = activation(cell)
+                d_hidden = upstream[t] + tf.matmul(d_gates_next, w_hidden_t)
+                d_cell = d_cell_next + d_hidden * read * activation_slope(cell_activity)
+                d_gates_t = tf.concat(
+                    [
+                        d_cell * previous_cell * forget * (1.0 - forget),
+                        d_cell * candidate * write * (1.0 - write),
+                        d_hidden * cell_activity * read * (1.0 - read),
+                        d_cell * write * (1.0 - tf.square(candidate)),
+                    ],
+                    axis=1,
+                )
+                return t - 1, d_gates_t, d_cell * forget, d_gates.write(t, d_gates_t)
 
             _, d_gates_first, d_initial_cell, d_gates = tf.while_loop(
                 lambda t, *_: t >= 0,
                 back,
                 (
                     n_steps - 1,
-                    tf.zeros_like(projected[0]),
+                    gate_zeros,
                     tf.zeros_like(initial_cell),
                     tf.TensorArray(upstream.dtype, size=n_steps),
                 ),
             )
-            d_gates = d_gates.stack()
-            d_initial_hidden = tf.matmul(d_gates_first, weights_t)
-            d_weights = tf.matmul(
-                tf.reshape(previous_hidden, [-1, n_rec]),
-                tf.reshape(d_gates, [-1, 4 * n_rec]),
-                transpose_a=True,
+            d_gates = tf.reshape(d_gates.stack(), [-1, 4 * n_rec])
+            d_initial_hidden = tf.matmul(d_gates_first, w_hidden_t)
+            previous_hidden = tf.concat([initial_hidden[tf.newaxis], hidden[:-1]], axis=0)
+            d_w_hidden = tf.matmul(
+                tf.reshape(previous_hidden, [-1, n_rec]), d_gates, transpose_a=True
             )
-            return d_gates, d_initial_hidden, d_initial_cell, d_weights
+            n_in = tf.shape(inputs)[2]
+            flat_inputs = tf.reshape(inputs, [-1, n_in])
+            d_w_input = tf.matmul(flat_inputs, d_gates, transpose_a=True)
+            d_bias = tf.reduce_sum(d_gates, axis=0)
+            d_inputs = tf.reshape(tf.matmul(d_gates, w_input, transpose_b=True), tf.shape(inputs))
+            return d_inputs, d_initial_hidden, d_initial_cell, d_w_hidden, d_w_input, d_bias
 
         return hidden, gradient
 
-    return recurrence(projected, initial_hidden, initial_cell, w_hidden)
+    return recurrence(inputs, initial_hidden, initial_cell, w_hidden, w_input, bias)
 
 
 def gru_recurrence(

@@ -114,12 +114,17 @@ class LSTM(_GatedNetwork):
         x = self._as_input_tensor(inputs)
         # The recurrence wants the three sigmoid gates side by side, before the candidate.
         w_h, w_x, bias = self._split("fioc")
-        projected = self._input_projection(x, w_x, bias)
         n_batch = tf.shape(x)[0]
         initial_hidden = tf.tile(self.variables["init_hidden"], [n_batch, 1])
         initial_cell = tf.tile(self.variables["init_cell"], [n_batch, 1])
         hidden = lstm_recurrence(
-            projected, initial_hidden, initial_cell, w_h, self.config.lstm_hidden_activation
+            tf.transpose(x, [1, 0, 2]),
+            initial_hidden,
+            initial_cell,
+            w_h,
+            w_x,
+            bias,
+            self.config.lstm_hidden_activation,
         )
         return self._readout(hidden)
 
