@@ -16,6 +16,7 @@ Set ``PSYCHRNN_WIDGETS_XLA_CACHE=off`` to turn the cache off, or to a directory 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 from importlib import metadata
@@ -23,9 +24,17 @@ import logging
 import os
 import platform
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["MAX_CACHE_BYTES", "cache_directory", "enable_compilation_cache", "release_free_memory"]
+__all__ = [
+    "MAX_CACHE_BYTES",
+    "cache_directory",
+    "enable_compilation_cache",
+    "release_free_memory",
+    "without_cache_load_message",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +139,36 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # musl or another C library: nothing to do
         pass
+
+
+# TensorFlow first tries to read a cache entry as a text protobuf, which fails and logs this
+# line on stderr, and then reads the binary file it wrote. The line is noise, and in a notebook
+# ipykernel shows it under the cell.
+_CACHE_LOAD_MESSAGE = b"Error parsing text-format tensorflow.XlaSerializedCacheEntry"
+
+
+@contextlib.contextmanager
+def without_cache_load_message() -> Iterator[None]:
+    """Hold back the harmless cache-load line from file descriptor 2 while the block runs.
+
+    Everything else written to the descriptor meanwhile is written back when the block ends,
+    in order, so no message is lost, only delayed.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 (some embedded hosts)
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().splitlines(keepends=True)
+            kept = b"".join(line for line in lines if _CACHE_LOAD_MESSAGE not in line)
+            if kept:
+                os.write(2, kept)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from psychrnn_widgets.engine._runtime import release_free_memory
+from psychrnn_widgets.engine._runtime import release_free_memory, without_cache_load_message
 from psychrnn_widgets.errors import TrainingError
 
 __all__ = ["CompiledUpdate"]
@@ -91,6 +91,7 @@ class CompiledUpdate:
 
         self.dtype = network.dtype
         self._compiled_once = False
+        self._forward_once_done = False
         self._build_functions()
 
     def _build_functions(self) -> None:
@@ -171,7 +172,8 @@ class CompiledUpdate:
         call is repeated.
         """
         try:
-            result = self._train(*arguments)
+            with without_cache_load_message():
+                result = self._train(*arguments)
         except tf.errors.OpError as error:
             if not self.jit_compile or isinstance(error, _NOT_COMPILATION_ERRORS):
                 raise
@@ -189,7 +191,12 @@ class CompiledUpdate:
         """Return the outputs of the network on ``inputs``, with noise drawn from ``noise_seed``."""
         seed = tf.constant(noise_seed, dtype=tf.int64)
         try:
-            outputs = self._forward(inputs, seed)
+            if self._forward_once_done:
+                outputs = self._forward(inputs, seed)
+            else:
+                with without_cache_load_message():
+                    outputs = self._forward(inputs, seed)
+                self._forward_once_done = True
         except tf.errors.OpError as error:
             if not self.jit_compile or isinstance(error, _NOT_COMPILATION_ERRORS):
                 raise

@@ -170,3 +170,22 @@ def test_second_process_loads_the_compiled_update_from_the_cache(tmp_path):
     assert len(entries) >= 1
     # A loaded program computes exactly what the freshly compiled one did.
     assert runs[0] == runs[1]
+
+
+def test_cache_load_message_held_back_other_lines_kept(capfd):
+    with _runtime.without_cache_load_message():
+        os.write(2, b"E0000 text_format.cc:378] Error parsing text-format "
+                    b"tensorflow.XlaSerializedCacheEntry: 2:1: Expected identifier\n")
+        os.write(2, b"a real warning\n")
+
+    captured = capfd.readouterr()
+
+    assert captured.err == "a real warning\n"
+
+
+def test_cache_load_message_filter_restores_stderr(capfd):
+    with _runtime.without_cache_load_message():
+        pass
+    os.write(2, b"after the block\n")
+
+    assert capfd.readouterr().err == "after the block\n"
