@@ -219,6 +219,20 @@ def test_lstm_gradient_equals_autodiff(option):
         np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_lstm_input_gradient_equals_autodiff():
+    config = NetworkConfig(N_in=3, N_rec=5, N_out=2, model="lstm", seed=4, dtype="float64")
+    network = build_network(config)
+    inputs = tf.constant(np.random.default_rng(5).normal(size=(4, 11, 3)))
+    gradients = []
+    for forward in (network.forward, lambda x: plain_lstm_states(network, x)):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs, states = forward(inputs)
+            loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(tf.sin(states))
+        gradients.append(tape.gradient(loss, inputs))
+    np.testing.assert_allclose(gradients[0].numpy(), gradients[1].numpy(), rtol=1e-10, atol=1e-12)
+
+
 def plain_gru_states(network, inputs):
     """Hidden states from a plain tf.scan, differentiated automatically, for comparison."""
     weights = network.variables
