@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from psychrnn_widgets.engine._sweep_spec import use_xla
 from psychrnn_widgets.errors import InvalidParameterError
 
 __all__ = [
@@ -154,7 +155,10 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
     task = get_task(spec["task"], **spec["task_values"])
     network = build_network(NetworkConfig.for_task(task, **{**spec["network"], "seed": seed}))
     config = TrainingConfig.from_dict({**spec["training"], "seed": seed})
-    trainer = Trainer(network, task, config, jit_compile=bool(spec["jit_compile"]))
+    jit_compile = use_xla(spec["jit_compile"], config.max_updates, config.max_trials, task.N_batch)
+    # run_one moves this into metrics.json; the table keeps result columns only.
+    row["jit_compile"] = jit_compile
+    trainer = Trainer(network, task, config, jit_compile=jit_compile)
     failures: list[str] = []
 
     def keep_failure(event: Any) -> None:
@@ -266,6 +270,8 @@ def run_one(
             _batches.set_prefetch(prefetch_before)
     row["wall_time_s"] = time.perf_counter() - clock
     row["cpu_time_s"] = time.process_time() - cpu_clock
+    # None when the run failed before the choice was made.
+    jit_used = row.pop("jit_compile", None)
 
     metrics = {
         **row,
@@ -278,6 +284,8 @@ def run_one(
         # What the run really got, to check the one-thread-per-worker setting.
         "tf_threads": threads_used,
         "prefetch_batches": bool(prefetch_batches),
+        # What jit_compile="auto" chose for this run (the spec keeps the setting as given).
+        "jit_compile": jit_used,
     }
     write_json_atomic(run_dir / METRICS_FILE, metrics)
     return row

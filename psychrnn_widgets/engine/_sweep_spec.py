@@ -24,13 +24,53 @@ from psychrnn_widgets.engine.training import TrainingConfig
 from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import TASKS
 
-__all__ = ["SweepBase", "RunSpec", "SECTIONS", "expand_runs", "check_seeds"]
+__all__ = [
+    "SweepBase",
+    "RunSpec",
+    "SECTIONS",
+    "XLA_MIN_UPDATES",
+    "check_seeds",
+    "expand_runs",
+    "use_xla",
+]
 
 SECTIONS = ("task", "network", "training")
 
 # The seeds argument sets both the network's and the trainer's seed; a seed set elsewhere would
 # silently make two runs identical.
 _SEED_NAMES = ("network.seed", "training.seed")
+
+
+# Shortest run that jit_compile="auto" compiles with XLA. XLA makes an update cheaper, but
+# compiling costs about 1.1 to 1.4 CPU s more per run. benchmarks/xla_break_even.py measured
+# the length where XLA starts to save CPU time at 180 updates (N_rec 50, N_batch 50, 200 steps)
+# and 530 (N_rec 32, N_batch 32, 100 steps). 300 keeps the extra CPU time below about 15 % for
+# both shapes. NOTE: the break-even depends on the network and batch size, which this rule
+# ignores; large networks gain from XLA sooner, so pass jit_compile=True for them.
+XLA_MIN_UPDATES = 300
+
+
+def use_xla(
+    jit_compile: bool | str,
+    max_updates: int | None,
+    max_trials: int | None,
+    N_batch: int,
+) -> bool:
+    """Return whether a run compiles its update with XLA.
+
+    True and False are returned as they are. "auto" gives True when the run's stop rule allows
+    at least :data:`XLA_MIN_UPDATES` updates: ``max_updates``, or ``max_trials`` / ``N_batch``
+    rounded up (the smaller of the two when both are set). A run without either has no known
+    length and gets XLA.
+    """
+    if jit_compile != "auto":
+        return bool(jit_compile)
+    lengths = []
+    if max_updates is not None:
+        lengths.append(int(max_updates))
+    if max_trials is not None:
+        lengths.append(-(-int(max_trials) // int(N_batch)))
+    return not lengths or min(lengths) >= XLA_MIN_UPDATES
 
 
 def _close_match_hint(name: str, known: Iterable[str]) -> str:
@@ -100,9 +140,11 @@ class SweepBase:
     training : dict
         :class:`TrainingConfig` fields. It must hold a stop rule, ``max_updates`` or
         ``max_trials``; ``performance_cutoff`` may end a run earlier.
-    jit_compile : bool, default True
-        Passed to the :class:`Trainer`. Compiling with XLA costs several seconds per run, so
-        sweeps of very short trainings can finish sooner with False.
+    jit_compile : bool or "auto", default "auto"
+        Passed to the :class:`Trainer`. XLA makes each update 1.4 to 1.7 times cheaper, but
+        compiling costs about 1.1 to 1.4 CPU s per run. "auto" uses XLA only for runs whose
+        stop rule allows at least :data:`XLA_MIN_UPDATES` (300) updates: ``max_updates``, or
+        ``max_trials`` / ``N_batch``. Shorter runs use a plain graph, which costs less CPU time.
     eval_trials : int or None
         Trials in the held-out batch that measures each run's final accuracy; None uses the
         task's ``N_batch``.
@@ -118,7 +160,7 @@ class SweepBase:
     task_values: Mapping[str, Any] = field(default_factory=dict)
     network: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
-    jit_compile: bool = True
+    jit_compile: bool | str = "auto"
     eval_trials: int | None = None
 
     def __post_init__(self) -> None:
@@ -133,10 +175,12 @@ class SweepBase:
                     values,
                 )
             object.__setattr__(self, section, _check_json(section, values))
-        if not isinstance(self.jit_compile, bool):
+        jit = self.jit_compile
+        if not isinstance(jit, bool) and not (isinstance(jit, str) and jit == "auto"):
             raise InvalidParameterError(
-                "jit_compile", f"jit_compile must be True or False (got {self.jit_compile!r})",
-                self.jit_compile,
+                "jit_compile",
+                f"jit_compile must be True, False or 'auto' (got jit_compile={jit!r})",
+                jit,
             )
         trials = self.eval_trials
         if trials is not None and (
@@ -194,7 +238,7 @@ class RunSpec:
     task_values: Mapping[str, Any]
     network: Mapping[str, Any]
     training: Mapping[str, Any]
-    jit_compile: bool
+    jit_compile: bool | str
     eval_trials: int | None
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from psychrnn_widgets.engine._batches import prefetch_enabled
 from psychrnn_widgets.engine._sweep_run import EVAL_SEED, _updates_to_criterion
-from psychrnn_widgets.engine._sweep_spec import SweepBase, expand_runs
+from psychrnn_widgets.engine._sweep_spec import XLA_MIN_UPDATES, SweepBase, expand_runs, use_xla
 from psychrnn_widgets.engine.events import TrainingHistory
 from psychrnn_widgets.engine.sweep import RESULT_COLUMNS, SweepUpdate, sweep
 from psychrnn_widgets.errors import InvalidParameterError
@@ -23,7 +23,8 @@ BASE = {
     "task_values": {"T": 300.0, "N_batch": 8},
     "network": {"N_rec": 8},
     "training": {"max_updates": 4, "eval_every": 2},
-    "jit_compile": False,
+    # 4 updates is far below XLA_MIN_UPDATES, so "auto" trains every run as a plain graph.
+    "jit_compile": "auto",
 }
 # dale_ratio 1.5 is out of [0, 1], so those two runs fail when they build their network.
 GRID = {"dale_ratio": [0.8, 1.5]}
@@ -126,12 +127,50 @@ def test_expand_needs_stop_rule():
         ({"network": {"seed": 3}}, "network.seed is set per run from the seeds argument of sweep(); remove it from the network settings"),
         ({"task_values": {"coherense": 0.1}}, "unknown task setting 'coherense'; did you mean 'coherence'?"),
         ({"eval_trials": 0}, "eval_trials must be an integer of at least 1 or None (got eval_trials=0)"),
+        ({"jit_compile": "on"}, "jit_compile must be True, False or 'auto' (got jit_compile='on')"),
+        ({"jit_compile": 1}, "jit_compile must be True, False or 'auto' (got jit_compile=1)"),
+        ({"jit_compile": None}, "jit_compile must be True, False or 'auto' (got jit_compile=None)"),
     ],
 )
 def test_base_rejects(values, message):
     with pytest.raises(InvalidParameterError) as raised:
         SweepBase.from_dict(values)
     assert str(raised.value) == message
+
+
+def test_jit_compile_error_names_the_field():
+    with pytest.raises(InvalidParameterError) as raised:
+        SweepBase(jit_compile="always")
+    assert raised.value.field == "jit_compile"
+    assert raised.value.value == "always"
+
+
+def test_jit_compile_defaults_to_auto():
+    assert SweepBase().jit_compile == "auto"
+    (run,) = expand_runs(SweepBase.from_dict({**BASE, "jit_compile": True}), {}, [0])
+    assert run.jit_compile is True
+    assert run.to_dict()["jit_compile"] is True
+
+
+@pytest.mark.parametrize(
+    ("jit_compile", "max_updates", "max_trials", "N_batch", "expected"),
+    [
+        ("auto", XLA_MIN_UPDATES - 1, None, 32, False),
+        ("auto", XLA_MIN_UPDATES, None, 32, True),
+        # max_trials / N_batch rounded up: the trainer stops once it has seen max_trials trials.
+        ("auto", None, (XLA_MIN_UPDATES - 1) * 32, 32, False),
+        ("auto", None, (XLA_MIN_UPDATES - 1) * 32 + 1, 32, True),
+        # With both stop rules the earlier one ends the run.
+        ("auto", 10 * XLA_MIN_UPDATES, 32 * (XLA_MIN_UPDATES - 1), 32, False),
+        ("auto", XLA_MIN_UPDATES - 1, 10**9, 32, False),
+        ("auto", XLA_MIN_UPDATES, 10**9, 32, True),
+        ("auto", None, None, 32, True),
+        (True, 1, None, 32, True),
+        (False, 10**6, None, 32, False),
+    ],
+)
+def test_use_xla_rule(jit_compile, max_updates, max_trials, N_batch, expected):
+    assert use_xla(jit_compile, max_updates, max_trials, N_batch) is expected
 
 
 def test_sweep_rejects_bad_executor(tmp_path):
@@ -250,8 +289,13 @@ def test_local_metrics_match_files(local_sweep):
     # One TensorFlow thread per worker; the prefetch thread only when a core is left over.
     assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
     assert metrics["prefetch_batches"] is (2 < (os.cpu_count() or 1))
+    # "auto" chose a plain graph for these 4-update runs; the spec keeps the setting as given.
+    assert metrics["jit_compile"] is False
+    assert metrics["spec"]["jit_compile"] == "auto"
     failed = json.loads((out / table.iloc[2]["run_id"] / "metrics.json").read_text())
     assert failed["error"] == DALE_ERROR
+    # The network failed to build, before the choice was made.
+    assert failed["jit_compile"] is None
     assert "Traceback" in failed["traceback"]
 
 
@@ -318,6 +362,7 @@ def test_dask_matches_local(local_sweep, tmp_path):
     metrics = json.loads((tmp_path / table["run_id"][0] / "metrics.json").read_text())
     assert metrics["prefetch_batches"] is False
     assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
+    assert metrics["jit_compile"] is False
     assert table["run_id"].tolist() == local_table["run_id"].tolist()
     assert table["status"].tolist() == ["finished", "finished", "failed", "failed"]
     assert table["error"].tolist()[2:] == [DALE_ERROR, DALE_ERROR]
@@ -367,3 +412,20 @@ def test_single_worker_keeps_prefetch(tmp_path):
     # One worker leaves a core free for the prefetch thread on any machine with two or more.
     assert metrics["prefetch_batches"] is (1 < (os.cpu_count() or 1))
     assert metrics["tf_threads"] == {"intra_op": 1, "inter_op": 1}
+
+
+@pytest.mark.slow
+def test_auto_compiles_long_runs(tmp_path):
+    from psychrnn_widgets.engine._sweep_run import run_one
+
+    # The stop rule allows XLA_MIN_UPDATES updates, so "auto" compiles with XLA; a cutoff of 0
+    # is met at the first accuracy check, which keeps the test short.
+    training = {"max_updates": XLA_MIN_UPDATES, "eval_every": 2, "performance_cutoff": 0.0}
+    (spec,) = expand_runs(SweepBase.from_dict({**BASE, "training": training}), {}, [0])
+    row = run_one(spec.to_dict(), str(tmp_path), tf_threads=None, prefetch_batches=False)
+    assert row["status"] == "finished"
+    assert row["updates"] == 2
+    assert "jit_compile" not in row
+    metrics = json.loads((tmp_path / spec.run_id / "metrics.json").read_text())
+    assert metrics["jit_compile"] is True
+    assert metrics["spec"]["jit_compile"] == "auto"
