@@ -15,11 +15,15 @@ the scaling.
 the sweep's default, which is off here because this script hands the sweep its own pool.
 ``best-1`` runs 1 worker both with and without the thread and divides by the faster of the two.
 
+``--jit`` sets the sweep's ``jit_compile``: ``auto`` (the default of sweeps) compiles with XLA
+only runs of at least ``XLA_MIN_UPDATES`` updates, so the default 150-update runs use a plain
+graph; ``on`` compiles every run, as sweeps did before ``auto``; ``off`` compiles none.
+
 Each pool starts with an empty persistent XLA cache, so no pool reuses programs that an earlier
 one compiled.
 
 Run: ``python benchmarks/sweep_scaling.py [--updates 150] [--N_rec 32] [--rounds 1]
-[--prefetch auto|on|off|best-1]``
+[--prefetch auto|on|off|best-1] [--jit auto|on|off]``
 """
 
 from __future__ import annotations
@@ -117,6 +121,12 @@ def main() -> None:
         default="auto",
         help="batch prefetch thread of the trainers (best-1: 1 worker with and without)",
     )
+    parser.add_argument(
+        "--jit",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="jit_compile of the sweep (auto: XLA only for runs long enough to pay for it)",
+    )
     args = parser.parse_args()
     setting = {"auto": None, "on": True, "off": False, "best-1": None}[args.prefetch]
     # Each pool: (label, workers, prefetch_batches given to sweep).
@@ -128,6 +138,7 @@ def main() -> None:
         "task_values": {"T": 1000.0, "N_batch": 32},
         "network": {"N_rec": args.N_rec},
         "training": {"max_updates": args.updates, "eval_every": 10},
+        "jit_compile": {"auto": "auto", "on": True, "off": False}[args.jit],
     }
 
     measured: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in pools}
@@ -184,6 +195,7 @@ def main() -> None:
         ),
         **extra,
         "prefetch": args.prefetch,
+        "jit": args.jit,
         "xla_cache": "empty per pool",
         "one_worker_pool": one_worker_label,
         "runs_per_sweep": len(SEEDS) * len(GRID["dale_ratio"]),
