@@ -190,18 +190,18 @@ class CompiledUpdate:
     def forward(self, inputs: np.ndarray, noise_seed: tuple[int, int]) -> np.ndarray:
         """Return the outputs of the network on ``inputs``, with noise drawn from ``noise_seed``."""
         seed = tf.constant(noise_seed, dtype=tf.int64)
+        if self._forward_once_done:
+            return self._forward(inputs, seed).numpy()
+        # The first call compiles, so it falls back without XLA as the first update does.
         try:
-            if self._forward_once_done:
+            with without_cache_load_message():
                 outputs = self._forward(inputs, seed)
-            else:
-                with without_cache_load_message():
-                    outputs = self._forward(inputs, seed)
-                self._forward_once_done = True
         except tf.errors.OpError as error:
             if not self.jit_compile or isinstance(error, _NOT_COMPILATION_ERRORS):
                 raise
             self._drop_xla(error)
             outputs = self._forward(inputs, seed)
+        self._forward_once_done = True
         return outputs.numpy()
 
     def _drop_xla(self, error: Exception) -> None:
