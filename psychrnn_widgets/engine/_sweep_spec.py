@@ -41,13 +41,10 @@ SECTIONS = ("task", "network", "training")
 _SEED_NAMES = ("network.seed", "training.seed")
 
 
-# Shortest run that jit_compile="auto" compiles with XLA. XLA makes an update cheaper, but
-# compiling costs about 1.1 to 1.4 CPU s more per run. benchmarks/xla_break_even.py measured
-# the length where XLA starts to save CPU time at 180 updates (N_rec 50, N_batch 50, 200 steps)
-# and 530 (N_rec 32, N_batch 32, 100 steps). 300 keeps the extra CPU time below about 15 % for
-# both shapes. NOTE: the break-even depends on the network and batch size, which this rule
-# ignores; large networks gain from XLA sooner, so pass jit_compile=True for them.
-XLA_MIN_UPDATES = 300
+# Shortest run that jit_compile="auto" compiles with XLA. Measured break-evens lie between 120
+# and 530 updates (benchmarks/xla_break_even.py, table in docs/sweeps.md), so 250 is the middle.
+# NOTE: the rule ignores network and batch size, although large networks gain from XLA sooner.
+XLA_MIN_UPDATES = 250
 
 
 def use_xla(
@@ -141,9 +138,9 @@ class SweepBase:
         :class:`TrainingConfig` fields. It must hold a stop rule, ``max_updates`` or
         ``max_trials``; ``performance_cutoff`` may end a run earlier.
     jit_compile : bool or "auto", default "auto"
-        Passed to the :class:`Trainer`. XLA makes each update 1.4 to 1.7 times cheaper, but
-        compiling costs about 1.1 to 1.4 CPU s per run. "auto" uses XLA only for runs whose
-        stop rule allows at least :data:`XLA_MIN_UPDATES` (300) updates: ``max_updates``, or
+        Passed to the :class:`Trainer`. XLA makes each update 1.4 to 1.8 times cheaper, but
+        costs about 1 CPU s per run to compile or load. "auto" uses XLA only for runs whose
+        stop rule allows at least :data:`XLA_MIN_UPDATES` (250) updates: ``max_updates``, or
         ``max_trials`` / ``N_batch``. Shorter runs use a plain graph, which costs less CPU time.
     eval_trials : int or None
         Trials in the held-out batch that measures each run's final accuracy; None uses the
