@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from psychrnn_widgets.engine._runtime import enable_compilation_cache
+from psychrnn_widgets.engine._runtime import enable_compilation_cache, quiet_own_retracing_warnings
 
 # TensorFlow reads its XLA flags when it sets up its devices, at the first operation, so the
 # compilation cache is switched on here, before any engine code touches TensorFlow.
 enable_compilation_cache()
+quiet_own_retracing_warnings()
 
 _EXPORTS = {
     "NetworkConfig": "config",

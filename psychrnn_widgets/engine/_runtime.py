@@ -32,6 +32,7 @@ __all__ = [
     "MAX_CACHE_BYTES",
     "cache_directory",
     "enable_compilation_cache",
+    "quiet_own_retracing_warnings",
     "release_free_memory",
     "without_cache_load_message",
 ]
@@ -172,3 +173,26 @@ def without_cache_load_message() -> Iterator[None]:
             kept = b"".join(line for line in lines if _CACHE_LOAD_MESSAGE not in line)
             if kept:
                 os.write(2, kept)
+
+
+# Each network and trainer traces its own functions once, by design, because they capture their
+# own variables. TensorFlow counts traces per Python function across instances and then warns
+# about "retracing" in any notebook that builds a few networks, which misleads users.
+_OWN_FUNCTIONS = ("CompiledUpdate.", "NetworkBase.", "RateRNN.", "LSTM.", "GRU.", "_GatedNetwork.")
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """Drop TensorFlow's retracing warning when it is about this package's functions."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "tf.function retracing" not in message:
+            return True
+        return not any(name in message for name in _OWN_FUNCTIONS)
+
+
+def quiet_own_retracing_warnings() -> None:
+    """Install :class:`_OwnRetracingFilter` on TensorFlow's logger once."""
+    tf_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _OwnRetracingFilter) for f in tf_logger.filters):
+        tf_logger.addFilter(_OwnRetracingFilter())

@@ -125,8 +125,11 @@ class CompiledUpdate:
             jit_compile=jit_compile,
             autograph=False,
         )
-        self._restore = tf.function(self._restore_shadow, autograph=False)
-        self._save = tf.function(self._save_shadow, autograph=False)
+        # The recovery copy runs eagerly: it runs once per run or per failure, and a
+        # tf.function per trainer made TensorFlow warn about retracing in notebooks that build
+        # several trainers.
+        self._restore = self._restore_shadow
+        self._save = self._save_shadow
 
     @property
     def tracing_count(self) -> int:

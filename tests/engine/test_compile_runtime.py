@@ -189,3 +189,37 @@ def test_cache_load_message_filter_restores_stderr(capfd):
     os.write(2, b"after the block\n")
 
     assert capfd.readouterr().err == "after the block\n"
+
+
+def _record(message):
+    return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, None, None)
+
+
+def test_retracing_warning_about_own_functions_dropped():
+    own = _record(
+        "5 out of the last 5 calls to <bound method CompiledUpdate._train_updates of <...>> "
+        "triggered tf.function retracing."
+    )
+    network = _record(
+        "5 out of the last 5 calls to <function NetworkBase._run_function.<locals>.<lambda>> "
+        "triggered tf.function retracing."
+    )
+
+    assert _runtime._OwnRetracingFilter().filter(own) is False
+    assert _runtime._OwnRetracingFilter().filter(network) is False
+
+
+def test_retracing_warning_about_user_functions_kept():
+    user = _record("5 out of the last 5 calls to <function my_step> triggered tf.function retracing.")
+    other = _record("some other TensorFlow warning about CompiledUpdate.")
+
+    assert _runtime._OwnRetracingFilter().filter(user) is True
+    assert _runtime._OwnRetracingFilter().filter(other) is True
+
+
+def test_retracing_filter_installed_once():
+    _runtime.quiet_own_retracing_warnings()
+    _runtime.quiet_own_retracing_warnings()
+    filters = logging.getLogger("tensorflow").filters
+
+    assert sum(isinstance(f, _runtime._OwnRetracingFilter) for f in filters) == 1
