@@ -77,7 +77,11 @@ def target_rows(benchmarks: dict) -> list[Row]:
                       f"within the {_fmt(r['cap_s'], 0)} s cap")
         else:
             figure = f"not reached (ours {r['ours_s']} s, PsychRNN {r['psychrnn_s']} s)"
-        rows.append(("Time to 90 % held-out accuracy <= 1/10 of PsychRNN's", figure, "time_to_criterion", r["met"]))
+        rows.append(("Time to 90 % held-out accuracy <= 1/10 of PsychRNN's (empty compilation cache; every round)",
+                     figure, "time_to_criterion", r["met"]))
+        if r.get("warm_cache_ratio") is not None:
+            rows.append(("Time to 90 %, compiled program already cached (every round)",
+                         f"{_fmt(r['warm_cache_ratio'], 3)} (median)", "time_to_criterion", r["met_warm_cache"]))
     if r := result("vs_pytorch"):
         rows.append(("Trials/s >= plain PyTorch (NeuroGym-style loop)", f"{_fmt(r['ratio'])} x", "vs_pytorch",
                      _ge(r["ratio"], 1)))
@@ -99,8 +103,8 @@ def target_rows(benchmarks: dict) -> list[Row]:
                      f"{_fmt(r['kernel_rss_mb'], 0)} MB ({_fmt(r['memory_ratio'])} x)", "voila_memory",
                      _le(r["kernel_rss_mb"], r["memory_limit_mb"])))
     if r := result("sweep_scaling"):
-        rows.append(("Sweep throughput, 2 workers / 1 (no target)", _fmt(r["scaling_2_workers"]), "sweep_scaling",
-                     None))
+        rows.append(("Sweep throughput, 2 workers / 1 worker >= 1.6 (2 cores)", _fmt(r["scaling_2_workers"]),
+                     "sweep_scaling", _ge(r["scaling_2_workers"], 1.6)))
     if r := result("scaling"):
         base = r["rows"][0]
         rows.append(("Share of measured matmul throughput at N_rec 50 (no target)",
@@ -146,12 +150,21 @@ def _engine(r: dict) -> str:
 
 
 def _ttc(r: dict) -> str:
-    rows = [[str(i + 1), _fmt(o), _fmt(p), _fmt(ou), _fmt(pu), _fmt(f)] for i, (o, p, ou, pu, f) in
-            enumerate(zip(r["ours_s"], r["psychrnn_s"], r["ours_updates"], r["psychrnn_updates"], r["ours_first_call_s"]))]
-    text = _table(["round", "ours s", "PsychRNN s", "ours updates", "PsychRNN updates", "ours first call s"], rows)
+    rounds = len(r["ours_s"])
+    warm_s = r.get("ours_warm_s") or [None] * rounds
+    warm_first = r.get("ours_warm_first_call_s") or [None] * rounds
+    rows = [[str(i + 1), _fmt(o), _fmt(w), _fmt(p), _fmt(ou), _fmt(pu), _fmt(f), _fmt(wf)]
+            for i, (o, w, p, ou, pu, f, wf) in enumerate(zip(
+                r["ours_s"], warm_s, r["psychrnn_s"], r["ours_updates"], r["psychrnn_updates"],
+                r["ours_first_call_s"], warm_first))]
+    text = _table(["round", "ours s (cold cache)", "ours s (warm cache)", "PsychRNN s", "ours updates",
+                   "PsychRNN updates", "ours first call s (cold)", "ours first call s (warm)"], rows)
     bound = f"; upper bounds where PsychRNN hit the cap: {r['ratio_upper_bounds']}" if r.get("ratio_upper_bounds") else ""
+    warm = (f" With the compiled program already in the cache: {_spread(r['warm_cache_ratio_spread'], 3)}."
+            if r.get("warm_cache_ratio_spread") else "")
     return (f"Coherence {r['coherence']}, check every {r['every']} updates on {r['held_out']} held-out trials, "
-            f"cap {_fmt(r['cap_s'], 0)} s. Ratio ours / PsychRNN: {_spread(r.get('ratio_spread'), 3)}{bound}. "
+            f"cap {_fmt(r['cap_s'], 0)} s. Ratio ours / PsychRNN, empty compilation cache: "
+            f"{_spread(r.get('ratio_spread'), 3)}{bound}.{warm} "
             f"\"n/a\" means not reached within the cap.\n\n" + text)
 
 

@@ -25,6 +25,7 @@ the per-round ratios).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -152,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-batch", type=int, default=50)
     parser.add_argument("--n-rec", type=int, default=50)
     options = parser.parse_args(argv)
+    if importlib.util.find_spec("torch") is None:
+        parser.exit(2, "PyTorch is not installed in this environment; "
+                       "`pip install torch==2.13.0` (the CPU build) and run again\n")
     updates = options.updates or (150 if options.quick else 500)
     rounds = options.rounds or (2 if options.quick else 3)
     env = {"OMP_NUM_THREADS": str(options.threads), "MKL_NUM_THREADS": str(options.threads)}
