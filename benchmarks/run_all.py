@@ -37,7 +37,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str], int]] = {
     "vs_pytorch": ("vs_pytorch.py", [], ["--quick"], 1800),
     "tasks_vs_psychrnn": ("tasks_vs_psychrnn.py", [], ["--rounds", "2"], 1800),
     "dashboard_overhead": ("dashboard_overhead.py", [], ["--updates", "200", "--rounds", "3"], 1800),
-    "sweep_scaling": ("sweep_scaling.py", [], ["--updates", "100"], 1800),
+    "sweep_scaling": ("sweep_scaling.py", ["--rounds", "3", "--prefetch", "best-1"], ["--updates", "100", "--prefetch", "best-1"], 1800),
     "scaling": ("scaling.py", [], ["--quick"], 3600),
     "voila_memory": ("voila_memory.py", [], ["--quick"], 1800),
 }
