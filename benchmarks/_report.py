@@ -210,6 +210,10 @@ def _voila(r: dict) -> str:
             [f"kernel RSS after {r['updates']} updates", f"{_fmt(r['kernel_rss_mb'], 0)} MB"],
             ["kernel peak RSS (VmHWM)", f"{_fmt(r['kernel_peak_rss_mb'], 0)} MB"],
             [f"{r['updates']} updates from the Train click", f"{_fmt(r['train_s'], 1)} s"]]
+    if r.get("kernel_pss_mb") is not None:
+        rows += [["kernel proportional share (PSS) after training", f"{_fmt(r['kernel_pss_mb'], 0)} MB"],
+                 ["kernel private memory after training", f"{_fmt(r['kernel_private_mb'], 0)} MB"],
+                 ["kernel file-backed RSS (shared libraries)", f"{_fmt(r['kernel_file_rss_mb'], 0)} MB"]]
     return _table(["measure", "value"], rows)
 
 
