@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make app    create .venv if missing, then serve the dashboard with Voilà on 127.0.0.1:8866
-#   make test   create .venv if missing, install Chromium and the PsychRNN 1.0.0 reference
-#               environment if missing, then run every test
+#   make test   create .venv if missing, install Chromium, the PsychRNN 1.0.0 reference
+#               environment and the NeuroGym environment if missing, then run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +9,13 @@ STAMP := $(VENV)/.installed
 # PsychRNN 1.0.0 in its own environment, for the cross-check tests (see benchmarks/psychrnn_env.py).
 PSYCHRNN_STAMP := benchmarks/.envs/psychrnn/.psychrnn-ready
 
-.PHONY: app test test-fast venv browser psychrnn-env clean
+# NeuroGym 2.2.0 with the NumPy 2.1 it pins, in its own environment, for the adapter tests.
+# The package is not installed there: the tests import it from this checkout. (NeuroGym 2.3
+# also imports PyTorch, several GB on Linux; 2.2.0 does not.)
+NEUROGYM_ENV := .envs/neurogym
+NEUROGYM_STAMP := $(NEUROGYM_ENV)/.neurogym-ready
+
+.PHONY: app test test-fast venv browser psychrnn-env neurogym-env clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +38,20 @@ $(PSYCHRNN_STAMP): | $(STAMP)
 
 psychrnn-env: $(PSYCHRNN_STAMP)
 
-test: $(STAMP) $(PSYCHRNN_STAMP) browser
+$(NEUROGYM_STAMP):
+	$(PYTHON) -m venv $(NEUROGYM_ENV)
+	$(NEUROGYM_ENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NEUROGYM_ENV)/bin/python -m pip install --quiet "neurogym==2.2.0" "pytest>=8" "hypothesis>=6.100"
+	touch $(NEUROGYM_STAMP)
+
+neurogym-env: $(NEUROGYM_STAMP)
+
+test: $(STAMP) $(PSYCHRNN_STAMP) $(NEUROGYM_STAMP) browser
 	$(BIN)/python -m pytest
+	PYTHONPATH=$(CURDIR) $(NEUROGYM_ENV)/bin/python -m pytest -p no:cacheprovider tests/tasks/test_neurogym_adapter.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow and not psychrnn"
 
 clean:
-	rm -rf $(VENV) benchmarks/.envs build dist *.egg-info
+	rm -rf $(VENV) benchmarks/.envs .envs build dist *.egg-info
