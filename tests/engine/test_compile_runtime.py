@@ -25,8 +25,8 @@ def make_trainer(**training):
     return Trainer(network, task, TrainingConfig(seed=0, **training))
 
 
-def test_user_loss_with_python_branch_on_a_tensor_trains():
-    # The update is traced without AutoGraph; a user's loss is converted on its own, so a
+def test_user_loss_python_branch_trains():
+    # The update is traced without AutoGraph. A user's loss is converted on its own, so a
     # plain Python `if` on a tensor still becomes a graph branch.
     def loss(outputs, targets, mask):
         error = tf.reduce_mean(tf.square(mask * (outputs - targets)))
@@ -42,7 +42,7 @@ def test_user_loss_with_python_branch_on_a_tensor_trains():
     assert history.loss[0] > 0.0
 
 
-def test_loss_that_xla_cannot_compile_falls_back_to_a_graph(caplog):
+def test_xla_failure_falls_back_to_graph(caplog):
     # tf.numpy_function runs Python, which XLA cannot compile.
     def loss(outputs, targets, mask):
         host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
@@ -58,7 +58,7 @@ def test_loss_that_xla_cannot_compile_falls_back_to_a_graph(caplog):
     assert any("without XLA" in record.getMessage() for record in caplog.records)
 
 
-def test_fallback_gives_the_same_losses_as_training_without_xla():
+def test_fallback_matches_training_without_xla():
     def loss(outputs, targets, mask):
         host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
         return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
@@ -112,7 +112,7 @@ def test_cache_flag_added_to_existing_flags(monkeypatch, tmp_path):
     )
 
 
-def test_cache_directory_that_cannot_be_made_turns_the_cache_off(monkeypatch, tmp_path):
+def test_uncreatable_cache_directory_turns_cache_off(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", str(blocker))
@@ -122,7 +122,7 @@ def test_cache_directory_that_cannot_be_made_turns_the_cache_off(monkeypatch, tm
     assert os.environ["TF_XLA_FLAGS"] == ""
 
 
-def test_prune_deletes_the_oldest_entries_down_to_half_the_limit(tmp_path):
+def test_prune_deletes_oldest_entries(tmp_path):
     now = time.time()
     for index in range(6):
         path = tmp_path / f"entry{index}.pb"
@@ -156,7 +156,7 @@ print(json.dumps([float(x) for x in history.loss]))
 """
 
 
-def test_second_process_loads_the_compiled_update_from_the_cache(tmp_path):
+def test_second_process_loads_cached_update(tmp_path):
     environment = dict(os.environ, PSYCHRNN_WIDGETS_XLA_CACHE=str(tmp_path), TF_XLA_FLAGS="")
     runs = []
     for _ in range(2):
