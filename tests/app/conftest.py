@@ -7,32 +7,13 @@ each page costs a kernel and a TensorFlow import.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
-# The helper modules sit next to this file. Pytest's importlib import mode does not put this
-# folder on sys.path, so add it here; conftest.py loads before the test modules that use them.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from browser_pages import CHROMIUM, CHROMIUM_ARGS, open_page, save_screenshot  # noqa: E402
-from voila_server import VoilaServer, start_server, stop_server  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, tmp_path_factory):
-    """Launch Debian's Chromium with flags that keep it off the network and out of ``$HOME``."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    home = tmp_path_factory.mktemp("chromium-home")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": CHROMIUM_ARGS,
-        "env": {**os.environ, "HOME": str(home)},
-    }
+# tests/conftest.py puts this folder on sys.path and launches Chromium for every browser test.
+from browser_pages import open_page, save_screenshot
+from voila_server import VoilaServer, start_server, stop_server
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,6 @@
-"""Fixtures of the reliability tests: small Dashboards, and Chromium set up as in tests/app."""
+"""Fixtures of the reliability tests: small Dashboards. Chromium is set up in tests/conftest.py."""
 
 from __future__ import annotations
-
-import os
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -29,25 +25,3 @@ def make_dashboard():
     yield make
     for board in dashboards:
         board.close()
-
-
-# Browser tests reuse the app tests' server and page helpers (plain modules in tests/app).
-APP_TESTS = Path(__file__).resolve().parent.parent / "app"
-if str(APP_TESTS) not in sys.path:
-    sys.path.insert(0, str(APP_TESTS))
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, tmp_path_factory):
-    """Launch Debian's Chromium off the network and out of ``$HOME`` (as tests/app does)."""
-    from browser_pages import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    home = tmp_path_factory.mktemp("chromium-home")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": CHROMIUM_ARGS,
-        "env": {**os.environ, "HOME": str(home)},
-    }
