@@ -19,7 +19,8 @@ NEUROGYM_STAMP := $(NEUROGYM_ENV)/.neurogym-ready
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	# setuptools 77 reads the SPDX `license` string; the packaging test builds without isolation.
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
