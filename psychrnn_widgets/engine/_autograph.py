@@ -14,12 +14,14 @@ from typing import Any
 import tensorflow as tf
 
 
-@functools.lru_cache(maxsize=64)
-def _converted(function: Callable[..., Any]) -> Callable[..., Any]:
+def _convert(function: Callable[..., Any]) -> Callable[..., Any]:
     try:
         return tf.autograph.to_graph(function)
-    except Exception:  # noqa: BLE001 - no source (a builtin, a C function): call it as is
+    except Exception:  # noqa: BLE001 - no source (a builtin, a C function), so call it as is
         return function
+
+
+_converted = functools.lru_cache(maxsize=64)(_convert)
 
 
 def user_callable(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,8 +30,5 @@ def user_callable(function: Callable[..., Any]) -> Callable[..., Any]:
         return function
     try:
         return _converted(function)
-    except TypeError:  # unhashable callable objects are not cached
-        try:
-            return tf.autograph.to_graph(function)
-        except Exception:  # noqa: BLE001
-            return function
+    except TypeError:  # an unhashable callable object cannot be cached
+        return _convert(function)
