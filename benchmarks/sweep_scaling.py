@@ -15,9 +15,9 @@ the scaling.
 the sweep's default, which is off here because this script hands the sweep its own pool.
 ``best-1`` runs 1 worker both with and without the thread and divides by the faster of the two.
 
-``--jit`` sets the sweep's ``jit_compile``: ``auto`` (the default of sweeps) compiles with XLA
+``--jit`` sets the sweep's ``jit_compile``. ``auto`` (the default of sweeps) compiles with XLA
 only runs of at least ``XLA_MIN_UPDATES`` updates, so the default 150-update runs use a plain
-graph; ``on`` compiles every run, as sweeps did before ``auto``; ``off`` compiles none.
+graph. ``on`` compiles every run, as sweeps did before ``auto``. ``off`` compiles none.
 
 Each pool starts with an empty persistent XLA cache, so no pool reuses programs that an earlier
 one compiled.

@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                      "every": options.every, "held_out": HELD_OUT, "criterion": CRITERION, "cap_s": cap,
                      "jit": options.jit == "on"}
         # "ours" starts from an empty XLA compilation cache, as on a machine that never trained
-        # this network; "ours_warm" then runs in a new process with the cache that run left, as
+        # this network. "ours_warm" then runs in a new process with the cache that run left, as
         # after a kernel restart or on the next page of a classroom server.
         cache = tempfile.mkdtemp(prefix="ttc-xla-")
         env = {"PSYCHRNN_WIDGETS_XLA_CACHE": cache}

@@ -52,7 +52,7 @@ def _memory_shares(pid: int) -> dict:
     """Return the kernel's private memory (USS), proportional share (PSS) and file-backed RSS in MB.
 
     RSS counts TensorFlow's shared libraries in full in every kernel, though the pages are
-    shared; private memory is what one more kernel adds to a classroom server.
+    shared. Private memory is what one more kernel adds to a classroom server.
     """
     fields: dict[str, int] = {}
     try:

@@ -47,7 +47,7 @@ def test_inline_batches_equal_prefetched():
         assert np.array_equal(prefetched_call.targets, inline_call.targets)
         assert np.array_equal(prefetched_call.mask, inline_call.mask)
         assert prefetched_call.trials == inline_call.trials
-    # The last call holds 2 batches, padded to 3 with a copy of update 7's batch.
+    # The last call contains 2 batches, padded to 3 with a copy of update 7's batch.
     assert inline[2].trials == [4, 4]
     assert np.array_equal(inline[2].inputs[2], inline[2].inputs[1])
     direct = make_batches(task, 7, 6, 2, np.float32)
