@@ -27,6 +27,9 @@ READY_SELECTOR = ".prw-train-button"
 README_SCREENSHOT = ROOT / "docs" / "images" / "dashboard.png"
 
 ACCURACY_DEADLINE_S = 60
+# The second point waits for the compiled update: 1.4 to 2 s after Train on the 2-core development
+# machine, and more than 20 s in one CI run. The test checks that the line grows, not how fast.
+SECOND_POINT_DEADLINE_S = 60
 # Colour of an absent connection in the mask editor's grid.
 NO_CONNECTION_FILL = "rgb(242, 242, 242)"
 
@@ -46,6 +49,13 @@ def trials_shown(page) -> int:
     text = page.locator(".prw-throughput").inner_text()
     match = re.match(r"\s*([\d,]+)", text)
     return int(match.group(1).replace(",", "")) if match else 0
+
+
+def page_state(page) -> str:
+    """Return the status line and the progress label, for failure messages."""
+    status = page.locator(".prw-status").inner_text().strip()
+    progress = page.locator(".prw-throughput").inner_text().strip()
+    return f"status {status!r}, progress {progress!r}"
 
 
 def wait_until(condition, timeout_s: float, interval_s: float = 0.25):
@@ -150,8 +160,10 @@ def test_train_grows_loss_line(app_page):
     start_training(app_page)
 
     loss = ".prw-loss-chart path.line"
-    grown = wait_until(lambda: path_points(app_page, loss) >= 2, 20)
-    assert grown, f"loss line has {path_points(app_page, loss)} points"
+    grown = wait_until(lambda: path_points(app_page, loss) >= 2, SECOND_POINT_DEADLINE_S)
+    waited = time.monotonic() - app_page.training_started
+    assert grown, f"loss line has {path_points(app_page, loss)} points after {waited:.0f} s; {page_state(app_page)}"
+    print(f"second loss point {waited:.1f} s after Train")
     first_d, first_trials = line_path(app_page, loss), trials_shown(app_page)
     assert wait_until(lambda: trials_shown(app_page) > first_trials, 15)
     assert wait_until(lambda: line_path(app_page, loss) != first_d, 15)
