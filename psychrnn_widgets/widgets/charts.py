@@ -102,6 +102,15 @@ class _CurveChart(widgets.VBox):
     def _set(self, trials: np.ndarray, values: np.ndarray, stage_changes: Sequence,
              low: float, high: float) -> None:
         stage_x, stage_y = _stage_lines(stage_changes, low, high)
+        # An explicit x domain, never empty: with one point, the automatic domain has zero
+        # width, bqplot 0.13.1 builds the tick format ".undefinedg", and the chart stops redrawing.
+        if len(trials):
+            first, last = float(trials.min()), float(trials.max())
+            if last - first < 1.0:
+                first, last = first - 1.0, last + 1.0
+            with self._x_scale.hold_sync():
+                self._x_scale.min = first
+                self._x_scale.max = last
         with self.line.hold_sync():
             self.line.x = trials
             self.line.y = values

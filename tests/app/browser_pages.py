@@ -44,7 +44,16 @@ def new_page(browser):
     context.route("**/*", only_loopback)
     page = context.new_page()
     page.set_default_timeout(INTERACTION_TIMEOUT_MS)
+    # Widget errors in the browser (a chart that stops redrawing) show only in the console.
+    page.console_errors = []
+    page.on("console", lambda message: _keep_error(page, message))
+    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     return context, page
+
+
+def _keep_error(page, message) -> None:
+    if message.type == "error":
+        page.console_errors.append(message.text)
 
 
 def open_page(browser, url: str, ready_selector: str):

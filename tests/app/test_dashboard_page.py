@@ -27,9 +27,8 @@ READY_SELECTOR = ".prw-train-button"
 README_SCREENSHOT = ROOT / "docs" / "images" / "dashboard.png"
 
 ACCURACY_DEADLINE_S = 60
-# The second point waits for the compiled update: 1.4 to 2 s after Train on the 2-core development
-# machine, and more than 20 s in one CI run. The test checks that the line grows, not how fast.
-SECOND_POINT_DEADLINE_S = 60
+# The second point came 1.4 to 2 s after Train on the 2-core development machine.
+SECOND_POINT_DEADLINE_S = 20
 # Colour of an absent connection in the mask editor's grid.
 NO_CONNECTION_FILL = "rgb(242, 242, 242)"
 
@@ -242,3 +241,14 @@ def test_curriculum_advances_stage(app_page):
     expect(app_page.locator(".prw-stage").nth(1)).to_have_class(re.compile(r"\bprw-stage-current\b"))
     app_page.locator(".prw-stop-button").click()
     expect(app_page.locator(".prw-train-button")).to_be_enabled()
+
+
+def test_no_widget_errors_in_console(app_page):
+    # Runs last. A widget model that fails to apply a state change from the kernel stops
+    # redrawing, and only the browser console reports it. (Aborted requests to
+    # other hosts, and SVG sizes of charts in hidden tabs, also log errors and are harmless.)
+    failures = [
+        text for text in app_page.console_errors
+        if "Error setting state" in text or text.startswith("uncaught:")
+    ]
+    assert failures == []

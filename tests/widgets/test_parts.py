@@ -109,6 +109,19 @@ def test_loss_chart_single_point_domain():
     assert len(chart._y_axis.tick_values) == 2
 
 
+@pytest.mark.parametrize("chart_class", [LossChart, AccuracyChart])
+def test_chart_single_point_x_domain(chart_class):
+    # A zero-width x domain made bqplot's automatic tick format ".undefinedg" in the browser.
+    chart = chart_class()
+    chart.update([50], [0.25])
+    assert chart._x_scale.min == 49.0
+    assert chart._x_scale.max == 51.0
+
+    chart.update([50, 100, 150], [0.25, 0.5, 0.75])
+    assert chart._x_scale.min == 50.0
+    assert chart._x_scale.max == 150.0
+
+
 def test_loss_chart_log_ticks():
     chart = LossChart()
     chart.update([0, 1, 2], [0.3, 0.1, 0.03])
