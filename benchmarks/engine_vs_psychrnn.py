@@ -91,7 +91,8 @@ task = PerceptualDiscrimination(dt=10, tau=100, T=2000, N_batch=args["n_batch"])
 network = build_network(NetworkConfig.for_task(task, N_rec=args["n_rec"], model=args["model"], seed=args["seed"]))
 config = TrainingConfig(learning_rate=1e-3, max_updates=args["updates"], seed=args["seed"],
                         updates_per_call=args["updates_per_call"], eval_every=100)
-trainer = Trainer(network, task, config, jit_compile=args["jit_compile"])
+trainer = Trainer(network, task, config, jit_compile=args["jit_compile"],
+                  batch_shards=args["batch_shards"])
 first = {}
 
 def on_event(event):
@@ -120,6 +121,7 @@ print(json.dumps({
     "final_loss": trainer.history.loss[-1],
     "tracing_count": trainer.tracing_count,
     "jit_compile": trainer.jit_compile,
+    "batch_shards": trainer.active_batch_shards,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
@@ -163,11 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates-per-call", type=int, default=10, help="TrainingConfig.updates_per_call")
     parser.add_argument("--jit", choices=("on", "off"), default="on",
                         help="XLA compilation of the update (the Trainer's default is on)")
+    parser.add_argument("--batch-shards", default="auto",
+                        help='Trainer batch_shards: "auto" (the default) or a number of batch parts')
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     updates = options.updates or (100 if options.quick else 1000)
     rounds = options.rounds or (1 if options.quick else 2)
     models = [m.strip() for m in options.models.split(",") if m.strip()]
+    batch_shards = options.batch_shards if options.batch_shards == "auto" else int(options.batch_shards)
 
     results: dict[str, dict[str, list[dict]]] = {m: {"psychrnn": [], "ours": []} for m in models}
     for round_index in range(rounds):
@@ -179,12 +184,12 @@ def main(argv: list[str] | None = None) -> int:
                 results[model]["psychrnn"].append(reference)
                 print(f"round {round_index + 1} psychrnn {model}: {json.dumps(reference)}", file=sys.stderr, flush=True)
             ours = run_ours({**common, "model": model, "updates_per_call": options.updates_per_call,
-                             "jit_compile": options.jit == "on"})
+                             "jit_compile": options.jit == "on", "batch_shards": batch_shards})
             results[model]["ours"].append(ours)
             print(f"round {round_index + 1} ours {model}: {json.dumps(ours)}", file=sys.stderr, flush=True)
 
     summary: dict[str, object] = {"updates": updates, "rounds": rounds, "updates_per_call": options.updates_per_call,
-                                  "jit": options.jit, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                                  "jit": options.jit, "batch_shards": options.batch_shards, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     prefixes = {"rate": "", "lstm": "lstm_", "gru": "gru_"}
     for model in models:
         ours = summarise(results[model]["ours"])
@@ -192,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         summary[f"{prefix}ours_trials_per_s"] = round(ours["trials_per_s"], 1)
         summary[f"{prefix}ours_trials_per_s_with_compile"] = round(ours["trials_per_s_with_compile"], 1)
         summary[f"{prefix}ours_first_call_s"] = round(ours["first_call_s"], 2)
+        summary[f"{prefix}ours_batch_shards"] = results[model]["ours"][0]["batch_shards"]
         summary[f"{prefix}ours_accuracy"] = round(ours["accuracy"], 4)
         summary[f"{prefix}ours_peak_rss_mb"] = round(ours["peak_rss_mb"], 1)
         # PsychRNN has no GRU, so the GRU is compared with PsychRNN's LSTM.

@@ -1,4 +1,4 @@
-"""Process-wide TensorFlow settings: a persistent XLA compilation cache and heap release.
+"""Process-wide TensorFlow settings: a persistent XLA compilation cache, heap release, cores.
 
 Compiling the update with XLA is most of the wait before the first update (1.4 to 2 s
 measured on 2 cores). TensorFlow can keep compiled programs on disk and load them in any later
@@ -30,11 +30,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
+    "MAX_BATCH_SHARDS",
     "MAX_CACHE_BYTES",
+    "MIN_SHARD_TRIALS",
+    "auto_batch_shards",
     "cache_directory",
+    "cgroup_cpu_limit",
     "enable_compilation_cache",
     "quiet_own_retracing_warnings",
     "release_free_memory",
+    "usable_cores",
     "without_cache_load_message",
 ]
 
@@ -197,3 +202,63 @@ def quiet_own_retracing_warnings() -> None:
     tf_logger = logging.getLogger("tensorflow")
     if not any(isinstance(f, _OwnRetracingFilter) for f in tf_logger.filters):
         tf_logger.addFilter(_OwnRetracingFilter())
+
+
+# Batch shards: see auto_batch_shards.
+MAX_BATCH_SHARDS = 8
+MIN_SHARD_TRIALS = 4
+
+
+def cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """Return the CPU quota of this process's cgroup in cores, or None when it has none."""
+    try:
+        # cgroup v2: "max 100000" (no quota) or "200000 100000" (2 cores).
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        # cgroup v1: a quota of -1 means none.
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def usable_cores() -> int:
+    """Return how many CPU cores this process can use.
+
+    That is the cores it may run on, capped by a container's CPU quota: a Binder or JupyterHub
+    pod may see every core of its host and still get only one or two cores' worth of time.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    if limit is not None:
+        cores = min(cores, max(int(limit + 0.5), 1))
+    return max(cores, 1)
+
+
+def auto_batch_shards(n_batch: int, cores: int | None = None, inter_op_threads: int = 0) -> int:
+    """Return how many parts a training batch of ``n_batch`` trials is split into on a CPU.
+
+    Each part runs its forward pass and gradients as a separate compiled program, and TensorFlow
+    runs the programs side by side on its inter-op threads. XLA runs the steps of one
+    recurrence on a single core, so this is how an update uses more than one. On 2 cores, two
+    parts made the LSTM's forward pass and gradients 1.9 times faster (N_batch 50, N_rec 50,
+    200 steps), and even parts of 4 trials were faster than one part of 8.
+
+    The count is the usable cores (:func:`usable_cores`, or ``cores``), at most
+    ``inter_op_threads`` when that is set (0: TensorFlow's default, one per core), at most
+    :data:`MAX_BATCH_SHARDS`, and small enough that every part has :data:`MIN_SHARD_TRIALS`
+    trials.
+
+    NOTE: measured on 2 cores only. Whether 8 parts pay off on 8 or more cores is untested.
+    """
+    available = usable_cores() if cores is None else int(cores)
+    if inter_op_threads > 0:
+        available = min(available, int(inter_op_threads))
+    return max(1, min(available, MAX_BATCH_SHARDS, int(n_batch) // MIN_SHARD_TRIALS))

@@ -158,7 +158,9 @@ def _train(spec: Mapping[str, Any], run_dir: Path, row: dict[str, Any]) -> None:
     jit_compile = use_xla(spec["jit_compile"], config.max_updates, config.max_trials, task.N_batch)
     # run_one moves this into metrics.json; the table keeps result columns only.
     row["jit_compile"] = jit_compile
-    trainer = Trainer(network, task, config, jit_compile=jit_compile)
+    # Sweeps use the cores for runs side by side. One batch part per run also keeps the
+    # weights of a seed the same on every worker, whatever its core count.
+    trainer = Trainer(network, task, config, jit_compile=jit_compile, batch_shards=1)
     failures: list[str] = []
 
     def keep_failure(event: Any) -> None:

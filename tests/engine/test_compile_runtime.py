@@ -19,10 +19,11 @@ from psychrnn_widgets.engine import _runtime
 from psychrnn_widgets.tasks import PerceptualDiscrimination
 
 
-def make_trainer(**training):
+def make_trainer(batch_shards=1, **training):
+    # One batch part by default: with several, the loss runs outside XLA (test at the end).
     task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
     network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3))
-    return Trainer(network, task, TrainingConfig(seed=0, **training))
+    return Trainer(network, task, TrainingConfig(seed=0, **training), batch_shards=batch_shards)
 
 
 def test_user_loss_python_branch_trains():
@@ -250,3 +251,38 @@ def test_truncated_cache_entry_trains_without_xla(tmp_path):
     # The first loss is measured before any step, so it matches the first run's up to the
     # rounding that differs between XLA and a plain graph.
     assert losses[0] == pytest.approx(json.loads(first.stdout.strip().splitlines()[-1])[0], rel=1e-6)
+
+
+def numpy_loss(outputs, targets, mask):
+    host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
+    return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
+
+
+def test_sharded_update_keeps_xla_for_host_loss():
+    # With batch parts, XLA compiles only the network's forward pass and its gradients, so a
+    # loss that XLA cannot compile runs in the plain graph around them.
+    trainer = make_trainer(batch_shards=2, loss=numpy_loss, max_updates=3)
+    history = trainer.run()
+
+    assert trainer.active_batch_shards == 2
+    assert trainer._compiled.jit_compile is True
+    assert len(history.loss) == 3
+    assert np.all(np.isfinite(history.loss))
+
+
+def test_sharded_update_falls_back_for_host_transfer(caplog):
+    def transfer(x):
+        rates = tf.numpy_function(lambda a: np.maximum(a, 0), [x], tf.float32)
+        return tf.reshape(rates, tf.shape(x))
+
+    task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
+    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3, transfer_function=transfer))
+    trainer = Trainer(network, task, TrainingConfig(seed=0, max_updates=2), batch_shards=2)
+    with caplog.at_level(logging.WARNING, logger="psychrnn_widgets.engine._step"):
+        history = trainer.run()
+
+    assert trainer.active_batch_shards == 2
+    assert trainer._compiled.jit_compile is False
+    assert any("without XLA" in record.getMessage() for record in caplog.records)
+    assert len(history.loss) == 2
+    assert np.all(np.isfinite(history.loss))

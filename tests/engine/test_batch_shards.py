@@ -1,0 +1,118 @@
+"""Batch shards: parts of a batch that train side by side, and how many the engine picks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
+from psychrnn_widgets.engine import _runtime
+from psychrnn_widgets.errors import InvalidParameterError
+from psychrnn_widgets.tasks import PerceptualDiscrimination
+
+
+def train(model: str, batch_shards, N_batch: int = 8, rec_noise: float = 0.0, updates: int = 3):
+    task = PerceptualDiscrimination(dt=10, tau=100, T=300, N_batch=N_batch)
+    config = NetworkConfig.for_task(task, N_rec=12, model=model, seed=5, rec_noise=rec_noise)
+    network = build_network(config)
+    trainer = Trainer(
+        network, task, TrainingConfig(seed=1, max_updates=updates), batch_shards=batch_shards
+    )
+    history = trainer.run()
+    weights = {name: variable.numpy() for name, variable in network.variables.items()}
+    return trainer, history, weights
+
+
+@pytest.mark.parametrize("model", ["rate", "lstm", "gru"])
+def test_shards_match_whole_batch(model):
+    # 8 trials in 3 parts: 2, 3 and 3 trials, so uneven parts are covered too.
+    _, whole_history, whole = train(model, 1)
+    for shards in (2, 3):
+        trainer, history, weights = train(model, shards)
+
+        assert trainer.active_batch_shards == shards
+        np.testing.assert_allclose(history.loss, whole_history.loss, rtol=1e-5)
+        for name, value in whole.items():
+            np.testing.assert_allclose(weights[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_shards_keep_recurrent_noise():
+    # The noise is drawn for the whole batch, then split, so every trial gets the same noise.
+    _, whole_history, whole = train("rate", 1, rec_noise=0.1)
+    _, history, weights = train("rate", 2, rec_noise=0.1)
+
+    np.testing.assert_allclose(history.loss, whole_history.loss, rtol=1e-5)
+    np.testing.assert_allclose(weights["W_rec"], whole["W_rec"], rtol=1e-4, atol=1e-6)
+
+
+def test_shards_capped_by_trials_per_batch():
+    trainer, history, _ = train("gru", 5, N_batch=2, updates=2)
+
+    assert trainer.active_batch_shards == 2
+    assert len(history.loss) == 2
+    assert np.all(np.isfinite(history.loss))
+
+
+def test_auto_shards_without_xla_is_one():
+    task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=16)
+    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=0))
+    trainer = Trainer(network, task, TrainingConfig(seed=0, max_updates=1), jit_compile=False)
+    trainer.run()
+
+    assert trainer.batch_shards == "auto"
+    assert trainer.active_batch_shards == 1
+
+
+@pytest.mark.parametrize(
+    ("n_batch", "cores", "inter_op_threads", "expected"),
+    [
+        (50, 2, 0, 2),
+        (50, 1, 0, 1),
+        (50, 16, 0, 8),
+        (50, 16, 3, 3),
+        (50, 2, 1, 1),
+        (8, 2, 0, 2),
+        (7, 2, 0, 1),
+        (20, 16, 0, 5),
+    ],
+)
+def test_auto_shards_rule(n_batch, cores, inter_op_threads, expected):
+    assert _runtime.auto_batch_shards(n_batch, cores, inter_op_threads) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2.0),
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_cgroup_cpu_quota_read(tmp_path, files, expected):
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    assert _runtime.cgroup_cpu_limit(tmp_path) == expected
+
+
+def test_usable_cores_capped_by_quota(monkeypatch):
+    monkeypatch.setattr(_runtime, "cgroup_cpu_limit", lambda: 1.0)
+
+    assert _runtime.usable_cores() == 1
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "two", True, None])
+def test_invalid_batch_shards_rejected(value):
+    task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=4)
+    network = build_network(NetworkConfig.for_task(task, N_rec=4, seed=0))
+
+    with pytest.raises(InvalidParameterError) as caught:
+        Trainer(network, task, batch_shards=value)
+
+    assert caught.value.field == "batch_shards"
+    assert str(caught.value) == f'batch_shards must be "auto" or an integer >= 1 (got {value!r})'
