@@ -27,6 +27,8 @@ class NetworkBase:
     """
 
     _train_flags: ClassVar[dict[str, str]] = {}
+    # Whether Trainer(batch_shards="auto") splits the batch of this kind of network.
+    split_batch_by_default: ClassVar[bool] = False
 
     def __init__(self, config: NetworkConfig) -> None:
         if not isinstance(config, NetworkConfig):

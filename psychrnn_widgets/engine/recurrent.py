@@ -24,6 +24,9 @@ class _GatedNetwork(NetworkBase):
     """Shared code: gate-matrix draws, input projection for all steps, readout, accessors."""
 
     _gates = ""
+    # Measured on 2 cores (N_batch 50, N_rec 50): two parts made LSTM updates 1.5 to 1.9 times
+    # faster and GRU updates 1.2 times. The rate RNN gained 0 to 10 % and compiled 0.5 s longer.
+    split_batch_by_default = True
 
     def __init__(self, config: Any) -> None:
         self._train_flags = {f"W_{gate}": "W_rec_train" for gate in self._gates}

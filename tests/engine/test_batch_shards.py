@@ -53,14 +53,25 @@ def test_shards_capped_by_trials_per_batch():
     assert np.all(np.isfinite(history.loss))
 
 
-def test_auto_shards_without_xla_is_one():
+@pytest.mark.parametrize(
+    ("model", "jit_compile", "expected"),
+    [
+        ("lstm", True, _runtime.auto_batch_shards(16)),
+        ("gru", True, _runtime.auto_batch_shards(16)),
+        ("lstm", False, 1),
+        ("rate", True, 1),
+    ],
+)
+def test_auto_shards_by_model_and_xla(model, jit_compile, expected):
     task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=16)
-    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=0))
-    trainer = Trainer(network, task, TrainingConfig(seed=0, max_updates=1), jit_compile=False)
+    network = build_network(NetworkConfig.for_task(task, N_rec=8, model=model, seed=0))
+    trainer = Trainer(
+        network, task, TrainingConfig(seed=0, max_updates=1), jit_compile=jit_compile
+    )
     trainer.run()
 
     assert trainer.batch_shards == "auto"
-    assert trainer.active_batch_shards == 1
+    assert trainer.active_batch_shards == expected
 
 
 @pytest.mark.parametrize(
