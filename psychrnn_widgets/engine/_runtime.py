@@ -7,10 +7,11 @@ classroom server.
 :func:`enable_compilation_cache`, called when ``psychrnn_widgets.engine`` is imported, turns
 that on.
 
-The cache directory name contains the TensorFlow version and a fingerprint of the CPU, because a
-program compiled for one CPU or one XLA version must never be loaded on another (a home
-directory shared by cluster nodes, say). A cache entry is about 0.7 MB. The directory is pruned
-to the newest entries when it passes :data:`MAX_CACHE_BYTES`.
+The cache directory name contains the TensorFlow version and a fingerprint of the CPU and of
+``XLA_FLAGS``, because a program compiled for one CPU, one XLA version or other compiler
+options must never be loaded with another (a home directory shared by cluster nodes, say). A
+cache entry is about 0.7 MB. The directory is pruned to the newest entries when it passes
+:data:`MAX_CACHE_BYTES`.
 
 Set ``PSYCHRNN_WIDGETS_XLA_CACHE=off`` to turn the cache off, or to a directory to put it there.
 """
@@ -51,7 +52,9 @@ _OFF = {"0", "off", "false", "no", "none"}
 
 
 def _cpu_fingerprint() -> str:
-    text = platform.machine() + platform.processor()
+    # XLA_FLAGS contains compiler options (target ISA, fast math). Programs compiled with other
+    # options go to another directory, so a changed option never meets a stale program.
+    text = platform.machine() + platform.processor() + os.environ.get("XLA_FLAGS", "")
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
             for line in handle:

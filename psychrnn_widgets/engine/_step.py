@@ -51,7 +51,7 @@ class CompiledUpdate:
     batch_shards : int, default 1
         Split every batch into this many contiguous parts of trials. Each part runs the
         network's forward pass and its gradients as a separate compiled program, and TensorFlow
-        runs those side by side, one per core. The loss, the regularisers and the optimiser
+        runs those side by side on its inter-op threads. The loss, the regularisers and the optimiser
         step see the whole batch, so the result equals the unsplit update up to float rounding.
         Every batch must have at least this many trials.
     """

@@ -83,6 +83,17 @@ def test_cache_directory_names_tensorflow_version_and_cpu(monkeypatch, tmp_path)
     assert len(directory.name.rsplit("-", 1)[1]) == 12
 
 
+def test_cache_directory_depends_on_xla_flags(monkeypatch, tmp_path):
+    monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", str(tmp_path))
+    monkeypatch.setenv("XLA_FLAGS", "")
+    plain = _runtime.cache_directory()
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=true")
+    fast_math = _runtime.cache_directory()
+
+    assert fast_math.parent == plain.parent
+    assert fast_math.name != plain.name
+
+
 @pytest.mark.parametrize("setting", ["off", "0", "OFF", "none"])
 def test_cache_can_be_turned_off(monkeypatch, setting):
     monkeypatch.setenv("PSYCHRNN_WIDGETS_XLA_CACHE", setting)
