@@ -156,6 +156,15 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
+def batch_shards_option(text: str) -> int | str:
+    """Return ``"auto"`` or a positive integer parsed from the --batch-shards option."""
+    if text == "auto":
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f'must be "auto" or an integer >= 1 (got {text!r})')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 updates and 1 round instead of 1000 and 2")
@@ -165,14 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates-per-call", type=int, default=10, help="TrainingConfig.updates_per_call")
     parser.add_argument("--jit", choices=("on", "off"), default="on",
                         help="XLA compilation of the update (the Trainer's default is on)")
-    parser.add_argument("--batch-shards", default="auto",
+    parser.add_argument("--batch-shards", type=batch_shards_option, default="auto",
                         help='Trainer batch_shards: "auto" (the default) or a number of batch parts')
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     updates = options.updates or (100 if options.quick else 1000)
     rounds = options.rounds or (1 if options.quick else 2)
     models = [m.strip() for m in options.models.split(",") if m.strip()]
-    batch_shards = options.batch_shards if options.batch_shards == "auto" else int(options.batch_shards)
 
     results: dict[str, dict[str, list[dict]]] = {m: {"psychrnn": [], "ours": []} for m in models}
     for round_index in range(rounds):
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[model]["psychrnn"].append(reference)
                 print(f"round {round_index + 1} psychrnn {model}: {json.dumps(reference)}", file=sys.stderr, flush=True)
             ours = run_ours({**common, "model": model, "updates_per_call": options.updates_per_call,
-                             "jit_compile": options.jit == "on", "batch_shards": batch_shards})
+                             "jit_compile": options.jit == "on", "batch_shards": options.batch_shards})
             results[model]["ours"].append(ours)
             print(f"round {round_index + 1} ours {model}: {json.dumps(ours)}", file=sys.stderr, flush=True)
 

@@ -8,9 +8,9 @@ classroom server.
 that on.
 
 The cache directory name contains the TensorFlow version and a fingerprint of the CPU and of
-``XLA_FLAGS``, because a program compiled for one CPU, one XLA version or other compiler
-options must never be loaded with another (a home directory shared by cluster nodes, say). A
-cache entry is about 0.7 MB. The directory is pruned to the newest entries when it passes
+``XLA_FLAGS``. A program compiled for one CPU, one XLA version or other compiler options must
+never be loaded with another, as in a home directory shared by cluster nodes. A cache entry
+is about 0.7 MB. The directory is pruned to the newest entries when it passes
 :data:`MAX_CACHE_BYTES`.
 
 Set ``PSYCHRNN_WIDGETS_XLA_CACHE=off`` to turn the cache off, or to a directory to put it there.
@@ -207,7 +207,7 @@ def quiet_own_retracing_warnings() -> None:
         tf_logger.addFilter(_OwnRetracingFilter())
 
 
-# Batch shards: see auto_batch_shards.
+# Limits of auto_batch_shards.
 MAX_BATCH_SHARDS = 8
 MIN_SHARD_TRIALS = 4
 

@@ -51,8 +51,9 @@ class CompiledUpdate:
     batch_shards : int, default 1
         Split every batch into this many contiguous parts of trials. Each part runs the
         network's forward pass and its gradients as a separate compiled program, and TensorFlow
-        runs those side by side on its inter-op threads. The loss, the regularisers and the optimiser
-        step see the whole batch, so the result equals the unsplit update up to float rounding.
+        runs those side by side on its inter-op threads. The loss, the regularisers and the
+        optimiser step see the whole batch, so the result equals the unsplit update up to float
+        rounding.
         Every batch must have at least this many trials.
     """
 
@@ -298,7 +299,7 @@ class CompiledUpdate:
         return loss, outputs, self._dense_gradients(tape, loss)
 
     def _dense_gradients(self, tape: tf.GradientTape, loss: tf.Tensor) -> list[tf.Tensor]:
-        """Return the gradient of ``loss`` for every variable, zeros where it does not depend on it."""
+        """Return the gradient of ``loss`` for every variable, zeros where it has none."""
         gradients = tape.gradient(loss, self.variables)
         return [
             tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)

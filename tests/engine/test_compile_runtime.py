@@ -26,6 +26,12 @@ def make_trainer(batch_shards=1, **training):
     return Trainer(network, task, TrainingConfig(seed=0, **training), batch_shards=batch_shards)
 
 
+def numpy_loss(outputs, targets, mask):
+    """Return the masked MSE plus a zero from tf.numpy_function, which XLA cannot compile."""
+    host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
+    return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
+
+
 def test_user_loss_python_branch_trains():
     # The update is traced without AutoGraph. A user's loss is converted on its own, so a
     # plain Python `if` on a tensor still becomes a graph branch.
@@ -44,12 +50,7 @@ def test_user_loss_python_branch_trains():
 
 
 def test_xla_failure_falls_back_to_graph(caplog):
-    # tf.numpy_function runs Python, which XLA cannot compile.
-    def loss(outputs, targets, mask):
-        host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
-        return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
-
-    trainer = make_trainer(loss=loss, max_updates=4)
+    trainer = make_trainer(loss=numpy_loss, max_updates=4)
     with caplog.at_level(logging.WARNING, logger="psychrnn_widgets.engine._step"):
         history = trainer.run()
 
@@ -60,15 +61,11 @@ def test_xla_failure_falls_back_to_graph(caplog):
 
 
 def test_fallback_matches_training_without_xla():
-    def loss(outputs, targets, mask):
-        host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
-        return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
-
-    fallen_back = make_trainer(loss=loss, max_updates=3).run()
+    fallen_back = make_trainer(loss=numpy_loss, max_updates=3).run()
     task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
     network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3))
     plain = Trainer(
-        network, task, TrainingConfig(seed=0, loss=loss, max_updates=3), jit_compile=False
+        network, task, TrainingConfig(seed=0, loss=numpy_loss, max_updates=3), jit_compile=False
     ).run()
 
     np.testing.assert_array_equal(fallen_back.loss, plain.loss)
@@ -264,10 +261,6 @@ def test_truncated_cache_entry_trains_without_xla(tmp_path):
     assert losses[0] == pytest.approx(json.loads(first.stdout.strip().splitlines()[-1])[0], rel=1e-6)
 
 
-def numpy_loss(outputs, targets, mask):
-    host = tf.numpy_function(lambda x: np.float32(0.0), [outputs], tf.float32)
-    return tf.reduce_mean(tf.square(mask * (outputs - targets))) + host
-
 
 def test_sharded_update_keeps_xla_for_host_loss():
     # With batch parts, XLA compiles only the network's forward pass and its gradients, so a
@@ -287,7 +280,8 @@ def test_sharded_update_falls_back_for_host_transfer(caplog):
         return tf.reshape(rates, tf.shape(x))
 
     task = PerceptualDiscrimination(dt=10, tau=100, T=200, N_batch=8)
-    network = build_network(NetworkConfig.for_task(task, N_rec=8, seed=3, transfer_function=transfer))
+    config = NetworkConfig.for_task(task, N_rec=8, seed=3, transfer_function=transfer)
+    network = build_network(config)
     trainer = Trainer(network, task, TrainingConfig(seed=0, max_updates=2), batch_shards=2)
     with caplog.at_level(logging.WARNING, logger="psychrnn_widgets.engine._step"):
         history = trainer.run()
