@@ -121,25 +121,31 @@ class RateRNN(NetworkBase):
         w_in, w_rec, w_out = self.effective_tensors()
         n_batch, n_steps = tf.shape(x)[0], tf.shape(x)[1]
 
-        # Everything that does not depend on the state is computed for all steps at once, so the
-        # loop body is one matmul, one transfer function and two element-wise ops.
         x_time_major = tf.transpose(x, [1, 0, 2])
-        drive = tf.matmul(tf.reshape(x_time_major, [-1, config.N_in]), w_in, transpose_b=True)
-        drive = tf.reshape(drive, [n_steps, n_batch, config.N_rec])
-        drive = self._alpha * (drive + self.variables["b_rec"])
+        noise_drive = None
         if config.rec_noise > 0:
             if noise is None:
-                xi = tf.random.normal(tf.shape(drive), dtype=self.dtype)
+                xi = tf.random.normal(tf.stack([n_steps, n_batch, config.N_rec]), dtype=self.dtype)
             else:
                 xi = tf.transpose(tf.cast(noise, self.dtype), [1, 0, 2])
-            drive = drive + self._noise_scale * xi
+            noise_drive = self._noise_scale * xi
 
-        # Column j of W_rec~^T feeds unit j, so scaling columns applies a per-unit alpha.
+        # Column j of W^T feeds unit j, so scaling columns applies a per-unit alpha.
         w_rec_scaled = tf.transpose(w_rec) * self._alpha
+        w_in_scaled = tf.transpose(w_in) * self._alpha
+        bias = self._alpha * self.variables["b_rec"]
         initial = tf.tile(self.variables["init_state"], [n_batch, 1])
         derivative = self._derivative if self.manual_gradient else None
         states_time_major = rate_recurrence(
-            drive, initial, w_rec_scaled, self._decay, self._transfer, derivative
+            x_time_major,
+            w_in_scaled,
+            bias,
+            noise_drive,
+            initial,
+            w_rec_scaled,
+            self._decay,
+            self._transfer,
+            derivative,
         )
         # Outputs are computed time-major and only they are transposed, so a caller that
         # ignores ``states`` never pays for transposing them (traced graphs prune it).
