@@ -5,6 +5,11 @@ Reference configuration: PerceptualDiscrimination with dt 10 ms, tau 100 ms, T 2
 per-variable clipping at norm 1, 1000 updates. PsychRNN 1.0.0 stops one update early, so it gets
 ``training_iters = 50 * 1001``.
 
+Both LSTMs compute the same equations: PsychRNN's hidden state is ``o sigmoid(c)``, so ours runs
+with ``lstm_hidden_activation="sigmoid"`` unless ``--lstm-hidden-activation tanh`` asks for our
+default. ``--rec-noise`` gives both rate RNNs recurrent noise; the reference configuration has
+none.
+
 Every run is a fresh child process, because PsychRNN switches its process to TensorFlow 1 graph
 mode and peak memory must be measured per run. The two libraries alternate so that load from
 other programs on the machine hits both alike. Each library generates its own batches inside its
@@ -57,6 +62,7 @@ task = PerceptualDiscrimination(dt=10, tau=100, T=2000, N_batch=args["n_batch"])
 params = task.get_task_params()
 params["name"] = "bench"
 params["N_rec"] = args["n_rec"]
+params["rec_noise"] = args["rec_noise"]
 model = (LSTM if args["model"] == "lstm" else Basic)(params)
 model.build()
 # 1.0.0 stops one update early: epoch * N_batch < training_iters.
@@ -88,7 +94,11 @@ from psychrnn_widgets.tasks import PerceptualDiscrimination
 
 args = json.loads(sys.argv[1])
 task = PerceptualDiscrimination(dt=10, tau=100, T=2000, N_batch=args["n_batch"])
-network = build_network(NetworkConfig.for_task(task, N_rec=args["n_rec"], model=args["model"], seed=args["seed"]))
+extra = {"rec_noise": args["rec_noise"]} if args["model"] == "rate" else {}
+if args["model"] == "lstm":
+    extra["lstm_hidden_activation"] = args["lstm_hidden_activation"]
+network = build_network(NetworkConfig.for_task(task, N_rec=args["n_rec"], model=args["model"],
+                                               seed=args["seed"], **extra))
 config = TrainingConfig(learning_rate=1e-3, max_updates=args["updates"], seed=args["seed"],
                         updates_per_call=args["updates_per_call"], eval_every=100)
 trainer = Trainer(network, task, config, jit_compile=args["jit_compile"],
@@ -177,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-shards", type=batch_shards_option, default="auto",
                         help='Trainer batch_shards: "auto" (the default) or a number of batch parts')
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rec-noise", type=float, default=0.0,
+                        help="recurrent noise of both rate RNNs (the reference configuration has none)")
+    parser.add_argument("--lstm-hidden-activation", choices=("sigmoid", "tanh"), default="sigmoid",
+                        help="our LSTM's h = o f(c); sigmoid is PsychRNN's LSTM, tanh our default")
     options = parser.parse_args(argv)
     updates = options.updates or (100 if options.quick else 1000)
     rounds = options.rounds or (1 if options.quick else 2)
@@ -186,18 +200,21 @@ def main(argv: list[str] | None = None) -> int:
     for round_index in range(rounds):
         for model in models:
             common = {"updates": updates, "seed": options.seed + round_index, "n_batch": N_BATCH,
-                      "n_rec": N_REC, "eval_batches": EVAL_BATCHES}
+                      "n_rec": N_REC, "eval_batches": EVAL_BATCHES, "rec_noise": options.rec_noise}
             if model != "gru":
                 reference = run_in_psychrnn(PSYCHRNN_SCRIPT, json.dumps({**common, "model": model}), timeout=7200)
                 results[model]["psychrnn"].append(reference)
                 print(f"round {round_index + 1} psychrnn {model}: {json.dumps(reference)}", file=sys.stderr, flush=True)
             ours = run_ours({**common, "model": model, "updates_per_call": options.updates_per_call,
-                             "jit_compile": options.jit == "on", "batch_shards": options.batch_shards})
+                             "jit_compile": options.jit == "on", "batch_shards": options.batch_shards,
+                             "lstm_hidden_activation": options.lstm_hidden_activation})
             results[model]["ours"].append(ours)
             print(f"round {round_index + 1} ours {model}: {json.dumps(ours)}", file=sys.stderr, flush=True)
 
     summary: dict[str, object] = {"updates": updates, "rounds": rounds, "updates_per_call": options.updates_per_call,
-                                  "jit": options.jit, "batch_shards": options.batch_shards, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                                  "jit": options.jit, "batch_shards": options.batch_shards,
+                                  "rec_noise": options.rec_noise, "lstm_hidden_activation": options.lstm_hidden_activation,
+                                  "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     prefixes = {"rate": "", "lstm": "lstm_", "gru": "gru_"}
     for model in models:
         ours = summarise(results[model]["ours"])

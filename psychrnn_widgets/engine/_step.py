@@ -255,7 +255,10 @@ class CompiledUpdate:
         if self.noise_key is None:
             return None
         shape = tf.stack([tf.shape(inputs)[0], tf.shape(inputs)[1], int(self.network.config.N_rec)])
-        return tf.random.stateless_normal(shape, seed=seed, dtype=self.dtype)
+        # Philox is named outright. The default ("auto_select") gives the same draws, but XLA on
+        # a CPU took 85 ms to draw a 50 x 200 x 50 batch with it, against 1.2 ms with Philox.
+        # That made every noisy rate-RNN update 11 times slower (93 ms against 8 ms).
+        return tf.random.stateless_normal(shape, seed=seed, dtype=self.dtype, alg="philox")
 
     def _forward_once(self, inputs: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         outputs, _ = self.network.forward(inputs, self._noise(inputs, seed))
