@@ -306,8 +306,10 @@ def test_noise_drawn_with_philox():
 
     compiled = tf.function(trainer._compiled._noise, jit_compile=True)
     drawn = compiled(inputs, seed)
+    # Drawn time-major (steps, trials, units), then seen trial-major.
     default = tf.function(
-        lambda s: tf.random.stateless_normal([8, 20, 8], seed=s), jit_compile=True
+        lambda s: tf.transpose(tf.random.stateless_normal([20, 8, 8], seed=s), [1, 0, 2]),
+        jit_compile=True,
     )(seed)
 
     assert "StatelessRandomGetKeyCounter" not in compiled.experimental_get_compiler_ir(
