@@ -43,7 +43,7 @@ def rate_recurrence(
     bias
         ``alpha * b_rec``, shape (N_rec,).
     noise
-        None or the scaled recurrent noise n_t (N_steps, N_batch, N_rec); no gradient flows to it.
+        None or the scaled recurrent noise n_t (N_steps, N_batch, N_rec).
     initial
         s_0, shape (N_batch, N_rec).
     w_rec_scaled
@@ -83,10 +83,11 @@ def rate_recurrence(
         bias: tf.Tensor,
         initial: tf.Tensor,
         weights: tf.Tensor,
+        *noise_given: tf.Tensor,
     ) -> Any:
         step = step_with(weights, input_weights, bias)
         n_steps = tf.shape(inputs)[0]
-        chosen = (inputs,) if noise is None else (inputs, noise)
+        chosen = (inputs, *noise_given)
 
         def forward(t: tf.Tensor, state: tf.Tensor, states: Any) -> tuple[Any, ...]:
             state = step(state, [x[t] for x in chosen])
@@ -95,9 +96,9 @@ def rate_recurrence(
         _, _, states = tf.while_loop(
             lambda t, *_: t < n_steps,
             forward,
-            (0, initial, tf.TensorArray(initial.dtype, size=n_steps)),
+            (0, initial, new_steps()),
         )
-        states = states.stack()
+        states = stacked(states)
 
         def gradient(upstream: tf.Tensor) -> tuple[tf.Tensor, ...]:
             # a_t = dL/ds_t = G_t + decay a_{t+1} + (a_{t+1} W^T) f'(s_t), with a_{T+1} = 0.
@@ -127,10 +128,10 @@ def rate_recurrence(
                     n_steps - 1,
                     zeros,
                     (zeros, (zeros,) * (n_in if columns else 0)),
-                    tf.TensorArray(initial.dtype, size=n_steps),
+                    new_steps(),
                 ),
             )
-            totals = totals.stack()
+            totals = stacked(totals)
             d_initial = decay * first + tf.matmul(first, weights_t) * derivative(initial)
 
             n_rec = tf.shape(weights)[0]
@@ -145,11 +146,24 @@ def rate_recurrence(
                 flat_inputs = tf.reshape(inputs, [-1, tf.shape(inputs)[2]])
                 d_input_weights = tf.matmul(flat_inputs, flat_totals, transpose_a=True)
             d_inputs = tf.matmul(totals, input_weights, transpose_b=True)
-            return d_inputs, d_input_weights, d_bias, d_initial, d_weights
+            # The noise enters every step as it is, so its gradient is a_t itself.
+            d_noise = (totals,) * len(noise_given)
+            return (d_inputs, d_input_weights, d_bias, d_initial, d_weights, *d_noise)
 
         return states, gradient
 
-    return recurrence(inputs, input_weights, bias, initial, w_rec_scaled)
+    def new_steps() -> tf.TensorArray:
+        # The element shape keeps the stacked time axis static where the inputs' is, and lets
+        # an input with no steps stack to an empty array.
+        return tf.TensorArray(initial.dtype, size=tf.shape(inputs)[0], element_shape=initial.shape)
+
+    def stacked(steps: tf.TensorArray) -> tf.Tensor:
+        values = steps.stack()
+        values.set_shape(inputs.shape[:1].concatenate(initial.shape))
+        return values
+
+    noise_given = () if noise is None else (noise,)
+    return recurrence(inputs, input_weights, bias, initial, w_rec_scaled, *noise_given)
 
 
 def lstm_recurrence(

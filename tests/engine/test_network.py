@@ -367,6 +367,38 @@ def test_manual_gradient_with_noise_equals_autodiff():
         np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_manual_noise_gradient_equals_autodiff():
+    network = with_random_biases(build_network(constrained_config(rec_noise=0.2)))
+    rng = np.random.default_rng(10)
+    inputs = tf.constant(rng.normal(size=(4, 15, 3)))
+    noise = tf.constant(rng.normal(size=(4, 15, 10)))
+    gradients = []
+    for manual in (True, False):
+        network.manual_gradient = manual
+        with tf.GradientTape() as tape:
+            tape.watch(noise)
+            outputs, states = network.forward(inputs, noise)
+            loss = tf.reduce_sum(outputs**2) + 0.1 * tf.reduce_sum(tf.sin(states))
+        gradients.append(tape.gradient(loss, noise))
+    assert gradients[0] is not None
+    np.testing.assert_allclose(gradients[0].numpy(), gradients[1].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_traced_states_keep_static_shape():
+    network = build_network(NetworkConfig(N_in=2, N_rec=4, N_out=1, seed=0))
+    traced = tf.function(
+        lambda x: network.forward(x)[1], input_signature=[tf.TensorSpec([3, 7, 2], tf.float32)]
+    )
+    assert traced.get_concrete_function().structured_outputs.shape == (3, 7, 4)
+
+
+def test_forward_with_no_steps():
+    network = build_network(NetworkConfig(N_in=2, N_rec=4, N_out=1, seed=0))
+    outputs, states = network.forward(np.zeros((2, 0, 2), np.float32))
+    assert outputs.shape == (2, 0, 1)
+    assert states.shape == (2, 0, 4)
+
+
 def test_forward_compiles_with_xla():
     network = build_network(NetworkConfig(N_in=2, N_rec=5, N_out=2, seed=1, dale_ratio=0.8))
     inputs = np.random.default_rng(0).normal(size=(3, 20, 2)).astype(np.float32)
