@@ -32,7 +32,9 @@ def rate_recurrence(
     transfer: Callable[[Any], Any],
     derivative: Callable[[Any], Any] | None,
 ) -> tf.Tensor:
-    """Return states (N_steps, N_batch, N_rec) of ``s_t = decay s_{t-1} + f(s_{t-1}) W + x_t U + b + n_t``.
+    """Return the states (N_steps, N_batch, N_rec) of the rate RNN's time loop.
+
+    ``s_t = decay s_{t-1} + f(s_{t-1}) W + x_t U + b + n_t``, with s_0 = ``initial``.
 
     Parameters
     ----------
