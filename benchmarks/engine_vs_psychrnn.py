@@ -7,8 +7,8 @@ per-variable clipping at norm 1, 1000 updates. PsychRNN 1.0.0 stops one update e
 
 Both LSTMs compute the same equations: PsychRNN's hidden state is ``o sigmoid(c)``, so ours runs
 with ``lstm_hidden_activation="sigmoid"`` unless ``--lstm-hidden-activation tanh`` asks for our
-default. ``--rec-noise`` gives both rate RNNs recurrent noise; the reference configuration has
-none.
+default. ``--rec-noise`` gives both rate RNNs recurrent noise, which the reference configuration
+does not have.
 
 Every run is a fresh child process, because PsychRNN switches its process to TensorFlow 1 graph
 mode and peak memory must be measured per run. The two libraries alternate so that load from
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -175,6 +176,17 @@ def batch_shards_option(text: str) -> int | str:
     raise argparse.ArgumentTypeError(f'must be "auto" or an integer >= 1 (got {text!r})')
 
 
+def noise_option(text: str) -> float:
+    """Return the --rec-noise value, a finite number of at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (got {text!r})")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 updates and 1 round instead of 1000 and 2")
@@ -187,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-shards", type=batch_shards_option, default="auto",
                         help='Trainer batch_shards: "auto" (the default) or a number of batch parts')
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rec-noise", type=float, default=0.0,
+    parser.add_argument("--rec-noise", type=noise_option, default=0.0,
                         help="recurrent noise of both rate RNNs (the reference configuration has none)")
     parser.add_argument("--lstm-hidden-activation", choices=("sigmoid", "tanh"), default="sigmoid",
                         help="our LSTM's h = o f(c); sigmoid is PsychRNN's LSTM, tanh our default")

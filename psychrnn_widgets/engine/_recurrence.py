@@ -74,7 +74,8 @@ def rate_recurrence(
 
         return step
 
-    elems = (inputs,) if noise is None else (inputs, noise)
+    noise_given = () if noise is None else (noise,)
+    elems = (inputs, *noise_given)
     if derivative is None:
         return tf.scan(step_with(w_rec_scaled, input_weights, bias), elems, initializer=initial)
 
@@ -164,7 +165,6 @@ def rate_recurrence(
         values.set_shape(inputs.shape[:1].concatenate(initial.shape))
         return values
 
-    noise_given = () if noise is None else (noise,)
     return recurrence(inputs, input_weights, bias, initial, w_rec_scaled, *noise_given)
 
 

@@ -322,26 +322,31 @@ def test_manual_gradient_equals_autodiff(transfer):
         np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def manual_and_automatic(network, inputs, noise=None, watch_inputs=False):
-    """Return the gradients of one loss with the hand-written backward pass and with autodiff."""
+def assert_manual_equals_automatic(network, inputs, noise=None, target="variables"):
+    """Check one loss's gradients with the hand-written backward pass against autodiff.
+
+    ``target`` names what the gradients are taken for: "variables", "inputs" or "noise".
+    """
     results = []
     for manual in (True, False):
         network.manual_gradient = manual
         with tf.GradientTape() as tape:
-            if watch_inputs:
-                tape.watch(inputs)
+            if target != "variables":
+                tape.watch(inputs if target == "inputs" else noise)
             outputs, states = network.forward(inputs, noise)
             loss = tf.reduce_sum(outputs**2) + 0.1 * tf.reduce_sum(tf.sin(states))
-        targets = inputs if watch_inputs else network.trainable_variables
-        results.append(tape.gradient(loss, targets))
-    return results
+        sources = {"variables": network.trainable_variables, "inputs": inputs, "noise": noise}
+        gradients = tape.gradient(loss, sources[target])
+        results.append(gradients if target == "variables" else [gradients])
+    for manual, automatic in zip(*results):
+        assert manual is not None
+        np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_manual_input_gradient_equals_autodiff():
     network = with_random_biases(build_network(constrained_config()))
     inputs = tf.constant(np.random.default_rng(7).normal(size=(4, 15, 3)))
-    manual, automatic = manual_and_automatic(network, inputs, watch_inputs=True)
-    np.testing.assert_allclose(manual.numpy(), automatic.numpy(), rtol=1e-10, atol=1e-12)
+    assert_manual_equals_automatic(network, inputs, target="inputs")
 
 
 def test_manual_gradient_many_inputs_equals_autodiff():
@@ -352,9 +357,7 @@ def test_manual_gradient_many_inputs_equals_autodiff():
     )
     network = with_random_biases(build_network(config))
     inputs = tf.constant(rng.normal(size=(4, 15, 12)))
-    manual, automatic = manual_and_automatic(network, inputs)
-    for mine, reference in zip(manual, automatic):
-        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+    assert_manual_equals_automatic(network, inputs)
 
 
 def test_manual_gradient_with_noise_equals_autodiff():
@@ -362,9 +365,7 @@ def test_manual_gradient_with_noise_equals_autodiff():
     rng = np.random.default_rng(9)
     inputs = tf.constant(rng.normal(size=(4, 15, 3)))
     noise = tf.constant(rng.normal(size=(4, 15, 10)))
-    manual, automatic = manual_and_automatic(network, inputs, noise)
-    for mine, reference in zip(manual, automatic):
-        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+    assert_manual_equals_automatic(network, inputs, noise)
 
 
 def test_manual_noise_gradient_equals_autodiff():
@@ -372,16 +373,7 @@ def test_manual_noise_gradient_equals_autodiff():
     rng = np.random.default_rng(10)
     inputs = tf.constant(rng.normal(size=(4, 15, 3)))
     noise = tf.constant(rng.normal(size=(4, 15, 10)))
-    gradients = []
-    for manual in (True, False):
-        network.manual_gradient = manual
-        with tf.GradientTape() as tape:
-            tape.watch(noise)
-            outputs, states = network.forward(inputs, noise)
-            loss = tf.reduce_sum(outputs**2) + 0.1 * tf.reduce_sum(tf.sin(states))
-        gradients.append(tape.gradient(loss, noise))
-    assert gradients[0] is not None
-    np.testing.assert_allclose(gradients[0].numpy(), gradients[1].numpy(), rtol=1e-10, atol=1e-12)
+    assert_manual_equals_automatic(network, inputs, noise, target="noise")
 
 
 def test_traced_states_keep_static_shape():
