@@ -16,7 +16,7 @@ import tensorflow as tf
 from psychrnn_widgets.engine._autograph import user_callable
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["LOSSES", "NORMALIZATIONS", "check_loss", "compute_loss"]
+__all__ = ["LOSSES", "NORMALIZATIONS", "check_loss", "compute_loss", "loss_divisor", "loss_terms"]
 
 LOSSES = ("mse", "bce")
 NORMALIZATIONS = ("all", "mask")
@@ -68,17 +68,31 @@ def compute_loss(
     check_loss(kind, normalization)
     if callable(kind):
         return tf.cast(user_callable(kind)(outputs, targets, mask), outputs.dtype)
+    terms = loss_terms(outputs, targets, mask, kind)
+    if normalization == "all":
+        return tf.reduce_mean(terms)
+    return tf.reduce_sum(terms) / loss_divisor(mask, "mask", outputs.dtype)
+
+
+def loss_terms(outputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, kind: str) -> tf.Tensor:
+    """Return the loss of every output entry before normalisation (built-in losses only).
+
+    Summing the terms of every trial and dividing by :func:`loss_divisor` gives
+    :func:`compute_loss`, so a batch can be split into parts of trials whose sums are added.
+    """
     targets = tf.cast(targets, outputs.dtype)
     mask = tf.cast(mask, outputs.dtype)
     if kind == "mse":
-        terms = tf.square(mask * (outputs - targets))
-    else:
-        p = tf.clip_by_value(outputs, _BCE_EPSILON, 1.0 - _BCE_EPSILON)
-        log_likelihood = targets * tf.math.log(p + _BCE_EPSILON) + (1.0 - targets) * tf.math.log(
-            1.0 - p + _BCE_EPSILON
-        )
-        terms = -mask * log_likelihood
+        return tf.square(mask * (outputs - targets))
+    p = tf.clip_by_value(outputs, _BCE_EPSILON, 1.0 - _BCE_EPSILON)
+    log_likelihood = targets * tf.math.log(p + _BCE_EPSILON) + (1.0 - targets) * tf.math.log(
+        1.0 - p + _BCE_EPSILON
+    )
+    return -mask * log_likelihood
+
+
+def loss_divisor(mask: tf.Tensor, normalization: str, dtype: tf.DType) -> tf.Tensor:
+    """Return n of :func:`compute_loss` for a whole batch: all entries, or non-zero mask entries."""
     if normalization == "all":
-        return tf.reduce_mean(terms)
-    count = tf.cast(tf.math.count_nonzero(mask), outputs.dtype)
-    return tf.reduce_sum(terms) / tf.maximum(count, 1.0)
+        return tf.cast(tf.size(mask), dtype)
+    return tf.maximum(tf.cast(tf.math.count_nonzero(mask), dtype), 1.0)

@@ -17,7 +17,13 @@ import tensorflow as tf
 from psychrnn_widgets.engine._autograph import user_callable
 from psychrnn_widgets.errors import InvalidParameterError
 
-__all__ = ["REGULARIZATION_FIELDS", "compute_regularization", "regularized_matrices"]
+__all__ = [
+    "REGULARIZATION_FIELDS",
+    "compute_regularization",
+    "regularization_weights",
+    "regularized_matrices",
+    "weight_regularization",
+]
 
 REGULARIZATION_FIELDS = ("L1_in", "L1_rec", "L1_out", "L2_in", "L2_rec", "L2_out", "L2_firing_rate")
 
@@ -49,8 +55,17 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
         ``custom_regularization`` (None or ``fn(network, config) -> scalar``), such as a
         ``TrainingConfig``. Terms whose weight is 0 are not computed.
     """
-    dtype = network.dtype
-    total = tf.zeros((), dtype)
+    weights = regularization_weights(config)
+    total = weight_regularization(network, config, weights)
+    if weights["L2_firing_rate"]:
+        total += weights["L2_firing_rate"] * tf.reduce_mean(
+            tf.square(network.rates(tf.cast(states, network.dtype)))
+        )
+    return total
+
+
+def regularization_weights(config: Any) -> dict[str, float]:
+    """Return the weight of every term in ``REGULARIZATION_FIELDS``, checked (0 when missing)."""
     weights = {}
     for field in REGULARIZATION_FIELDS:
         value = getattr(config, field, 0.0) or 0.0
@@ -59,6 +74,15 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
                 field, f"{field} must be a number >= 0 (got {value!r})", value
             )
         weights[field] = float(value)
+    return weights
+
+
+def weight_regularization(network: Any, config: Any, weights: dict[str, float]) -> tf.Tensor:
+    """Return the terms that depend on the weights only: L1, L2 and the custom term.
+
+    ``weights`` comes from :func:`regularization_weights`. The firing-rate term is not included.
+    """
+    total = tf.zeros((), network.dtype)
     if any(weights[field] for field in REGULARIZATION_FIELDS[:6]):
         matrices = regularized_matrices(network)
         for part in ("in", "rec", "out"):
@@ -66,11 +90,7 @@ def compute_regularization(network: Any, states: tf.Tensor, config: Any) -> tf.T
                 total += weights[f"L1_{part}"] * tf.reduce_mean(tf.abs(matrices[part]))
             if weights[f"L2_{part}"]:
                 total += weights[f"L2_{part}"] * tf.reduce_mean(tf.square(matrices[part]))
-    if weights["L2_firing_rate"]:
-        total += weights["L2_firing_rate"] * tf.reduce_mean(
-            tf.square(network.rates(tf.cast(states, dtype)))
-        )
     custom = getattr(config, "custom_regularization", None)
     if custom is not None:
-        total += tf.cast(user_callable(custom)(network, config), dtype)
+        total += tf.cast(user_callable(custom)(network, config), network.dtype)
     return total
