@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from psychrnn_widgets.engine._recurrence import for_xla
 from psychrnn_widgets.engine._runtime import release_free_memory, without_cache_load_message
 from psychrnn_widgets.errors import TrainingError
 
@@ -122,28 +123,39 @@ class CompiledUpdate:
         # optimiser step, clipping, freezing and the recovery copy run as a plain graph around
         # it: compiling them too doubled the first call (about 2 s instead of 1 s on 2 cores)
         # for no measurable gain per update.
+        # Whether each batch part computes its own share of the objective (see below).
+        self.split_objective = self.batch_shards > 1 and getattr(
+            self.objective, "splits_by_trial", False
+        )
         if self.batch_shards > 1:
-            # Only the forward pass is compiled, once per part, so that the parts are separate
-            # programs that can run at the same time. TensorFlow compiles their gradients too.
-            self._shard_forward = tf.function(
-                self.network.forward, jit_compile=jit_compile, autograph=False
-            )
             # XLA and TensorFlow's own kernels draw different stateless normals from the same
             # seed, so the noise is drawn where the unsplit update draws it.
             self._batch_noise = tf.function(self._noise, jit_compile=jit_compile, autograph=False)
-            self._gradients = self._sharded_loss_and_gradients
+            if self.split_objective:
+                # Each part runs its forward pass, its share of the objective and its
+                # gradients as one compiled program, and the parts run at the same time. With
+                # the forward pass and the gradients as two programs per part, an LSTM update
+                # (N_batch 50, N_rec 50, 200 steps, 2 parts) took 10.6 ms instead of 9.0 ms, a
+                # GRU update 13.6 ms instead of 9.9 ms.
+                self._shard_share = _function(self._share_and_gradients, jit_compile)
+                self._gradients = self._split_objective_gradients
+            else:
+                # A callable loss gets the whole batch. Only the forward pass is compiled, once
+                # per part, so that the parts are separate programs that can run at the same
+                # time. TensorFlow compiles their gradients too.
+                self._shard_forward = _function(self.network.forward, jit_compile)
+                self._gradients = self._sharded_loss_and_gradients
         else:
             self._gradients = (
-                tf.function(self._loss_and_gradients, jit_compile=True, autograph=False)
+                _function(self._loss_and_gradients, True)
                 if jit_compile
                 else self._loss_and_gradients
             )
         self._train = tf.function(self._train_updates, input_signature=batches, autograph=False)
-        self._forward = tf.function(
+        self._forward = _function(
             self._forward_once,
+            jit_compile,
             input_signature=[tf.TensorSpec([None, None, n_in], self.dtype), tf.TensorSpec([2], tf.int64)],
-            jit_compile=jit_compile,
-            autograph=False,
         )
         # The recovery copy runs eagerly: it runs once per run or per failure, and a
         # tf.function per trainer made TensorFlow warn about retracing in notebooks that build
@@ -243,6 +255,9 @@ class CompiledUpdate:
         """Take the current weights as the recovery point (at the start of a run)."""
         self._save()
 
+    def _copy_to_shadow(self) -> tf.Operation:
+        return tf.group([shadow.assign(v) for shadow, v in zip(self._shadow, self._tracked)])
+
     def _restore_shadow(self) -> None:
         for shadow, variable in zip(self._shadow, self._tracked):
             variable.assign(shadow)
@@ -332,6 +347,49 @@ class CompiledUpdate:
             loss = self.objective(outputs, states, targets, mask)
         return loss, outputs, self._dense_gradients(tape, loss)
 
+    def _share_and_gradients(
+        self,
+        inputs: tf.Tensor,
+        targets: tf.Tensor,
+        mask: tf.Tensor,
+        noise: tf.Tensor | None,
+        scales: tf.Tensor,
+    ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+        """Return one part's share of the objective, its outputs and the share's gradients."""
+        with tf.GradientTape() as tape:
+            outputs, states = self.network.forward(inputs, noise)
+            share = self.objective.trial_share(outputs, states, targets, mask, scales)
+        return share, outputs, self._dense_gradients(tape, share)
+
+    def _split_objective_gradients(
+        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+        shards = self.batch_shards
+        n_batch = tf.shape(inputs)[0]
+        bounds = [(n_batch * i) // shards for i in range(shards + 1)]
+        # The noise is drawn for the whole batch, so it does not depend on the split.
+        noise = None if self.noise_key is None else self._batch_noise(inputs, seed)
+        scales = self.objective.trial_scales(targets, mask)
+        parts = [
+            self._shard_share(
+                inputs[start:stop],
+                targets[start:stop],
+                mask[start:stop],
+                None if noise is None else noise[start:stop],
+                scales,
+            )
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        ]
+        loss = tf.add_n([part[0] for part in parts])
+        gradients = [tf.add_n(list(terms)) for terms in zip(*(part[2] for part in parts))]
+        with tf.GradientTape() as tape:
+            weight_terms = self.objective.weight_terms()
+        if weight_terms is not None:
+            loss += weight_terms
+            extra = self._dense_gradients(tape, weight_terms)
+            gradients = [g + e for g, e in zip(gradients, extra)]
+        return loss, tf.concat([part[1] for part in parts], axis=0), gradients
+
     def _update(
         self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -347,9 +405,9 @@ class CompiledUpdate:
         elif self.clip == "global":
             gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
 
-        finite = tf.math.is_finite(loss)
-        for shadow, variable in zip(self._shadow, self._tracked):
-            shadow.assign(tf.where(finite, variable, shadow))
+        # One condition instead of a select per variable: about 70 fewer operations per update.
+        # This step runs alone between the batch parts, so each of its operations adds time.
+        tf.cond(tf.math.is_finite(loss), self._copy_to_shadow, tf.no_op)
 
         before = [None if f is None else tf.identity(v) for v, f in zip(self.variables, self.frozen)]
         self.optimizer.apply(gradients, self.variables)
@@ -360,6 +418,12 @@ class CompiledUpdate:
             if frozen is not None:
                 variable.assign(tf.where(frozen, old, variable))
         return loss, outputs
+
+
+def _function(function: Callable[..., Any], jit_compile: bool, **options: Any) -> Any:
+    """Return ``tf.function(function)``, wrapped by :func:`for_xla` when it is compiled."""
+    traced = for_xla(function) if jit_compile else function
+    return tf.function(traced, jit_compile=jit_compile, autograph=False, **options)
 
 
 def _variable_names(network: Any, variables: list[tf.Variable]) -> list[str]:

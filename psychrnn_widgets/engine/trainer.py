@@ -45,11 +45,11 @@ class Trainer:
         Split every batch into this many parts of trials that train side by side on separate
         cores (at most one part per trial). The update equals the unsplit one up to float
         rounding, so the same seed gives the same weights only with the same number of parts.
-        ``"auto"`` splits the batches of the LSTM and the GRU into one part per usable core,
-        at most 8 parts and at least 4 trials per part. It uses 1 part for the rate RNN, without
-        XLA, on a GPU, or when TensorFlow's inter-op threads are set to 1. On 2 cores, 2 parts
-        made LSTM updates 1.5 to 1.9 times faster and GRU updates 1.2 times; the rate RNN
-        gained 0 to 10 % and compiled 0.5 s longer (``docs/benchmarks.md``).
+        ``"auto"`` splits every batch into one part per usable core, at most 8 parts and at
+        least 4 trials per part. It uses 1 part without XLA, on a GPU, or when TensorFlow's
+        inter-op threads are set to 1. On 2 cores (N_batch 50, N_rec 50, 200 steps), 2 parts
+        made updates 1.4 times faster for the rate RNN and 1.6 times for the LSTM and the GRU
+        (``docs/benchmarks.md``).
 
     Notes
     -----

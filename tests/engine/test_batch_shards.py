@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from psychrnn_widgets.engine import NetworkConfig, Trainer, TrainingConfig, build_network
 from psychrnn_widgets.engine import _runtime
@@ -11,13 +12,19 @@ from psychrnn_widgets.errors import InvalidParameterError
 from psychrnn_widgets.tasks import PerceptualDiscrimination
 
 
-def train(model: str, batch_shards, N_batch: int = 8, rec_noise: float = 0.0, updates: int = 3):
+def train(
+    model: str,
+    batch_shards,
+    N_batch: int = 8,
+    rec_noise: float = 0.0,
+    updates: int = 3,
+    **training,
+):
     task = PerceptualDiscrimination(dt=10, tau=100, T=300, N_batch=N_batch)
     config = NetworkConfig.for_task(task, N_rec=12, model=model, seed=5, rec_noise=rec_noise)
     network = build_network(config)
-    trainer = Trainer(
-        network, task, TrainingConfig(seed=1, max_updates=updates), batch_shards=batch_shards
-    )
+    settings = TrainingConfig(seed=1, max_updates=updates, **training)
+    trainer = Trainer(network, task, settings, batch_shards=batch_shards)
     history = trainer.run()
     weights = {name: variable.numpy() for name, variable in network.variables.items()}
     return trainer, history, weights
@@ -31,9 +38,45 @@ def test_shards_match_whole_batch(model):
         trainer, history, weights = train(model, shards)
 
         assert trainer.active_batch_shards == shards
+        assert trainer._compiled.split_objective is True
         np.testing.assert_allclose(history.loss, whole_history.loss, rtol=1e-5)
         for name, value in whole.items():
             np.testing.assert_allclose(weights[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def rate_penalty(network, config):
+    return 0.1 * tf.reduce_sum(tf.square(network.variables["b_out"]))
+
+
+@pytest.mark.parametrize("model", ["rate", "lstm"])
+def test_shards_match_whole_batch_with_penalties(model):
+    # Each part adds its share of the loss and the firing-rate penalty, divided by the counts
+    # of the whole batch. The weight penalties are added once.
+    training = dict(
+        loss_normalization="mask",
+        L2_firing_rate=0.05,
+        L2_rec=0.01,
+        L1_out=0.02,
+        custom_regularization=rate_penalty,
+    )
+    _, whole_history, whole = train(model, 1, **training)
+    trainer, history, weights = train(model, 2, **training)
+
+    assert trainer._compiled.split_objective is True
+    np.testing.assert_allclose(history.loss, whole_history.loss, rtol=1e-5)
+    for name, value in whole.items():
+        np.testing.assert_allclose(weights[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_callable_loss_keeps_whole_batch_objective():
+    def loss(outputs, targets, mask):
+        return tf.reduce_max(tf.abs(mask * (outputs - targets)))
+
+    _, whole_history, _ = train("lstm", 1, loss=loss)
+    trainer, history, _ = train("lstm", 2, loss=loss)
+
+    assert trainer._compiled.split_objective is False
+    np.testing.assert_allclose(history.loss, whole_history.loss, rtol=1e-5)
 
 
 def test_shards_keep_recurrent_noise():
@@ -59,7 +102,8 @@ def test_shards_capped_by_trials_per_batch():
         ("lstm", True, _runtime.auto_batch_shards(16)),
         ("gru", True, _runtime.auto_batch_shards(16)),
         ("lstm", False, 1),
-        ("rate", True, 1),
+        ("rate", True, _runtime.auto_batch_shards(16)),
+        ("rate", False, 1),
     ],
 )
 def test_auto_shards_by_model_and_xla(model, jit_compile, expected):

@@ -14,6 +14,7 @@ from psychrnn_widgets.engine import (
     load_network,
     save_network,
 )
+from psychrnn_widgets.engine._recurrence import compiling_for_xla, for_xla
 from psychrnn_widgets.engine.regularizers import compute_regularization
 from psychrnn_widgets.errors import InvalidParameterError
 
@@ -231,6 +232,52 @@ def test_lstm_input_gradient_equals_autodiff():
             loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(tf.sin(states))
         gradients.append(tape.gradient(loss, inputs))
     np.testing.assert_allclose(gradients[0].numpy(), gradients[1].numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("n_in", "n_steps"), [(3, 11), (12, 7), (2, 1)])
+def test_lstm_compiled_gradient_equals_autodiff(n_in, n_steps):
+    # Traced for XLA, the backward loop writes the four gate blocks in place; 12 inputs take
+    # the matmul path of the input drive, 1 step leaves the loops empty.
+    config = NetworkConfig(
+        N_in=n_in,
+        N_rec=5,
+        N_out=2,
+        model="lstm",
+        lstm_hidden_activation="sigmoid",
+        seed=6,
+        dtype="float64",
+    )
+    network = build_network(config)
+    inputs = tf.constant(np.random.default_rng(8).normal(size=(4, n_steps, n_in)))
+    variables = network.trainable_variables
+
+    def gradients(forward, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs, states = forward(x)
+            loss = tf.reduce_sum(outputs**2) + tf.reduce_sum(tf.sin(states))
+        return tape.gradient(loss, [*variables, x])
+
+    compiled = tf.function(for_xla(lambda x: gradients(network.forward, x)), jit_compile=True)
+    automatic = gradients(lambda x: plain_lstm_states(network, x), inputs)
+    for manual, expected in zip(compiled(inputs), automatic):
+        np.testing.assert_allclose(manual.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_for_xla_marks_only_its_own_call():
+    seen = []
+    traced = for_xla(lambda: seen.append(compiling_for_xla()))
+    traced()
+    seen.append(compiling_for_xla())
+    assert seen == [True, False]
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru"])
+def test_gated_no_steps(model):
+    network = build_network(NetworkConfig(N_in=3, N_rec=4, N_out=2, model=model, seed=0))
+    outputs, states = network.forward(np.zeros((2, 0, 3), np.float32))
+    assert outputs.shape == (2, 0, 2)
+    assert states.shape == (2, 0, 4)
 
 
 def plain_gru_states(network, inputs):
