@@ -274,6 +274,8 @@ def lstm_recurrence(
     columns = n_in is not None and n_in <= SMALL_INPUT_COUNT
     in_place = compiling_for_xla()
     gate_rows = tf.TensorShape([initial_hidden.shape[0], 4 * n])
+    # NOTE: only a step count known while tracing can be 0. With an unknown one, 0 steps fail
+    # in the backward loop's first read. Training never has trials without steps.
     if inputs.shape[0] == 0:
         return tf.zeros_like(initial_hidden)[tf.newaxis][:0]
 
@@ -388,16 +390,20 @@ def lstm_recurrence(
                     d_gates = tf.concat(blocks, axis=1)
                     return t - 1, d_gates, d_cell, gates, cell, stored.write(t - 1, d_gates)
 
+                # Slot N_steps - 1 is written with zeros first, so that one step (an empty
+                # loop) still stacks when the batch size is unknown while tracing.
+                zeros = tf.zeros_like(gates_all[0])
+                empty = tf.TensorArray(dtype, size=n_steps, element_shape=gate_rows)
                 _, d_gates_next, d_cell, gates, cell, stored = tf.while_loop(
                     lambda t, *_: t >= 1,
                     back,
                     (
                         n_steps - 1,
-                        tf.zeros_like(gates_all[0]),
+                        zeros,
                         tf.zeros_like(initial_cell),
                         gates_all[last],
                         cells[last],
-                        tf.TensorArray(dtype, size=n_steps, element_shape=gate_rows),
+                        empty.write(last, zeros),
                     ),
                 )
                 shifted = stored.stack()

@@ -10,6 +10,8 @@ from psychrnn_widgets.engine import (
     GRU,
     LSTM,
     NetworkConfig,
+    Trainer,
+    TrainingConfig,
     build_network,
     load_network,
     save_network,
@@ -17,6 +19,7 @@ from psychrnn_widgets.engine import (
 from psychrnn_widgets.engine._recurrence import compiling_for_xla, for_xla
 from psychrnn_widgets.engine.regularizers import compute_regularization
 from psychrnn_widgets.errors import InvalidParameterError
+from psychrnn_widgets.tasks import FlipFlop
 
 
 def sigmoid(x):
@@ -262,6 +265,21 @@ def test_lstm_compiled_gradient_equals_autodiff(n_in, n_steps):
     automatic = gradients(lambda x: plain_lstm_states(network, x), inputs)
     for manual, expected in zip(compiled(inputs), automatic):
         np.testing.assert_allclose(manual.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_one_step_trains_without_xla():
+    # Without XLA the batch size is unknown while tracing, and one step leaves the backward
+    # loop empty: the stored gate gradients must still stack.
+    task = FlipFlop(dt=10, tau=100, T=10, N_batch=4)
+    network = build_network(NetworkConfig.for_task(task, N_rec=6, model="lstm", seed=2))
+    for jit_compile in (False, True):
+        trainer = Trainer(
+            network, task, TrainingConfig(seed=0, max_updates=2), jit_compile=jit_compile
+        )
+        history = trainer.run()
+        assert trainer.state == "finished"
+        assert len(history.loss) == 2
+        assert np.all(np.isfinite(history.loss))
 
 
 def test_for_xla_marks_only_its_own_call():
