@@ -18,7 +18,7 @@ __all__ = ["Objective", "build_objective"]
 
 
 class Objective:
-    """``objective(outputs, states, targets, mask) -> scalar tensor`` for one network and config.
+    """Training objective of one network and config, ``objective(outputs, states, targets, mask)``.
 
     The value is what PsychRNN calls ``reg_loss``: the loss plus every regularisation term.
 

@@ -255,16 +255,13 @@ class CompiledUpdate:
         """Take the current weights as the recovery point (at the start of a run)."""
         self._save()
 
-    def _copy_to_shadow(self) -> tf.Operation:
-        return tf.group([shadow.assign(v) for shadow, v in zip(self._shadow, self._tracked)])
-
     def _restore_shadow(self) -> None:
         for shadow, variable in zip(self._shadow, self._tracked):
             variable.assign(shadow)
 
-    def _save_shadow(self) -> None:
-        for shadow, variable in zip(self._shadow, self._tracked):
-            shadow.assign(variable)
+    def _save_shadow(self) -> tf.Operation | None:
+        """Copy the tracked variables to the shadow and return the grouped copies (None eagerly)."""
+        return tf.group([shadow.assign(v) for shadow, v in zip(self._shadow, self._tracked)])
 
     def _noise(self, inputs: tf.Tensor, seed: tf.Tensor) -> tf.Tensor | None:
         if self.noise_key is None:
@@ -327,20 +324,27 @@ class CompiledUpdate:
             for g, v in zip(gradients, self.variables)
         ]
 
-    def _sharded_loss_and_gradients(
-        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
-    ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+    def _split_batch(
+        self, inputs: tf.Tensor, seed: tf.Tensor
+    ) -> tuple[list[tuple[tf.Tensor, tf.Tensor]], tf.Tensor | None]:
+        """Return the (start, stop) trial range of every part and the whole batch's noise."""
         shards = self.batch_shards
         n_batch = tf.shape(inputs)[0]
         bounds = [(n_batch * i) // shards for i in range(shards + 1)]
         # The noise is drawn for the whole batch, so it does not depend on the split.
         noise = None if self.noise_key is None else self._batch_noise(inputs, seed)
+        return list(zip(bounds[:-1], bounds[1:])), noise
+
+    def _sharded_loss_and_gradients(
+        self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+        ranges, noise = self._split_batch(inputs, seed)
         with tf.GradientTape() as tape:
             parts = [
                 self._shard_forward(
                     inputs[start:stop], None if noise is None else noise[start:stop]
                 )
-                for start, stop in zip(bounds[:-1], bounds[1:])
+                for start, stop in ranges
             ]
             outputs = tf.concat([part[0] for part in parts], axis=0)
             states = tf.concat([part[1] for part in parts], axis=0)
@@ -364,11 +368,7 @@ class CompiledUpdate:
     def _split_objective_gradients(
         self, inputs: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
-        shards = self.batch_shards
-        n_batch = tf.shape(inputs)[0]
-        bounds = [(n_batch * i) // shards for i in range(shards + 1)]
-        # The noise is drawn for the whole batch, so it does not depend on the split.
-        noise = None if self.noise_key is None else self._batch_noise(inputs, seed)
+        ranges, noise = self._split_batch(inputs, seed)
         scales = self.objective.trial_scales(targets, mask)
         parts = [
             self._shard_share(
@@ -378,7 +378,7 @@ class CompiledUpdate:
                 None if noise is None else noise[start:stop],
                 scales,
             )
-            for start, stop in zip(bounds[:-1], bounds[1:])
+            for start, stop in ranges
         ]
         loss = tf.add_n([part[0] for part in parts])
         gradients = [tf.add_n(list(terms)) for terms in zip(*(part[2] for part in parts))]
@@ -407,7 +407,7 @@ class CompiledUpdate:
 
         # One condition instead of a select per variable: about 70 fewer operations per update.
         # This step runs alone between the batch parts, so each of its operations adds time.
-        tf.cond(tf.math.is_finite(loss), self._copy_to_shadow, tf.no_op)
+        tf.cond(tf.math.is_finite(loss), self._save_shadow, tf.no_op)
 
         before = [None if f is None else tf.identity(v) for v, f in zip(self.variables, self.frozen)]
         self.optimizer.apply(gradients, self.variables)

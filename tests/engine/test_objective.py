@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from psychrnn_widgets.engine import NetworkConfig, TrainingConfig, build_network
+from psychrnn_widgets.engine import TrainingConfig
 from psychrnn_widgets.engine._objective import build_objective
-
-
-def network():
-    mask = np.ones((6, 6))
-    mask[:2, 3:] = 0.0
-    config = NetworkConfig(
-        N_in=2, N_rec=6, N_out=3, dale_ratio=0.5, rec_connectivity=mask, seed=4, dtype="float64"
-    )
-    return build_network(config)
 
 
 def batch():
@@ -28,14 +19,13 @@ def batch():
     return outputs, states, targets, mask
 
 
-def bias_penalty(net, config):
-    return 0.5 * tf.reduce_sum(tf.square(net.variables["b_rec"] + 0.25))
+def bias_penalty(network, config):
+    return 0.5 * tf.reduce_sum(tf.square(network.variables["b_rec"] + 0.25))
 
 
 @pytest.mark.parametrize("loss", ["mse", "bce"])
 @pytest.mark.parametrize("normalization", ["all", "mask"])
-def test_shares_add_up_to_whole_batch(loss, normalization):
-    net = network()
+def test_shares_add_up_to_whole_batch(network, loss, normalization):
     config = TrainingConfig(
         loss=loss,
         loss_normalization=normalization,
@@ -45,7 +35,7 @@ def test_shares_add_up_to_whole_batch(loss, normalization):
         L2_firing_rate=0.4,
         custom_regularization=bias_penalty,
     )
-    objective = build_objective(net, config)
+    objective = build_objective(network, config)
     outputs, states, targets, mask = batch()
     scales = objective.trial_scales(targets, mask)
     # Parts of 2 and 3 trials.
@@ -63,9 +53,9 @@ def test_shares_add_up_to_whole_batch(loss, normalization):
     )
 
 
-def test_trial_scales_are_whole_batch_divisors():
-    net = network()
-    objective = build_objective(net, TrainingConfig(loss_normalization="mask", L2_firing_rate=0.4))
+def test_trial_scales_are_whole_batch_divisors(network):
+    config = TrainingConfig(loss_normalization="mask", L2_firing_rate=0.4)
+    objective = build_objective(network, config)
     _, _, targets, mask = batch()
 
     scales = objective.trial_scales(targets, mask).numpy()
@@ -74,14 +64,14 @@ def test_trial_scales_are_whole_batch_divisors():
     assert scales[1] == pytest.approx(0.4 / (5 * 4 * 6), rel=1e-15)
 
 
-def test_without_weight_penalties_there_are_no_weight_terms():
-    objective = build_objective(network(), TrainingConfig(L2_firing_rate=0.4))
+def test_no_weight_penalties_no_terms(network):
+    objective = build_objective(network, TrainingConfig(L2_firing_rate=0.4))
     assert objective.weight_terms() is None
 
 
-def test_callable_loss_does_not_split():
+def test_callable_loss_does_not_split(network):
     def loss(outputs, targets, mask):
         return tf.reduce_max(tf.abs(outputs - targets))
 
-    objective = build_objective(network(), TrainingConfig(loss=loss))
+    objective = build_objective(network, TrainingConfig(loss=loss))
     assert objective.splits_by_trial is False

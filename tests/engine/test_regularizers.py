@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from psychrnn_widgets.engine import NetworkConfig, build_network
 from psychrnn_widgets.engine.regularizers import compute_regularization
 from psychrnn_widgets.errors import InvalidParameterError
 
@@ -20,16 +19,6 @@ def settings(**values):
     fields["custom_regularization"] = None
     fields.update(values)
     return SimpleNamespace(**fields)
-
-
-@pytest.fixture()
-def network():
-    mask = np.ones((6, 6))
-    mask[:2, 3:] = 0.0
-    config = NetworkConfig(
-        N_in=2, N_rec=6, N_out=3, dale_ratio=0.5, rec_connectivity=mask, seed=4, dtype="float64"
-    )
-    return build_network(config)
 
 
 def test_zero_weights_give_zero(network):
